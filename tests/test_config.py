@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from edge_ocr.config import Config, config_from_dict, load_config, state_path
+from edge_ocr.errors import ConfigError
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    p = tmp_path / "c.toml"
+    p.write_text(text)
+    return p
+
+
+def test_defaults_and_values(tmp_path: Path) -> None:
+    cfg = load_config(
+        write(tmp_path, '[source]\nuri = "v.mp4"\ncamera = "gate"\n[tracker]\nmin_frames = 4\n')
+    )
+    assert cfg.source.uri == "v.mp4" and cfg.source.camera == "gate"
+    assert cfg.tracker.min_frames == 4
+    assert cfg.mqtt == Config().mqtt
+    assert isinstance(cfg.log.kinds, tuple)
+
+
+def test_int_accepted_for_float() -> None:
+    assert config_from_dict({"tracker": {"end_after_s": 2}}).tracker.end_after_s == 2.0
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("[source]\nurl = 'x'\n", "source.url"),
+        ("[sorce]\nuri = 'x'\n", "sorce"),
+        ("[tracker]\nmin_frames = 0\n", "tracker.min_frames"),
+        ("[tracker]\nmin_frames = 'three'\n", "tracker.min_frames"),
+        ("[tracker]\nmin_frames = true\n", "tracker.min_frames"),
+        ("[reader]\nbackend = 'cuda'\n", "reader.backend"),
+        ("[mqtt]\nport = 70000\n", "mqtt.port"),
+        ("[mqtt]\ntls = 'yes'\n", "mqtt.tls"),
+        ("[log]\nkinds = ['new', 'bogus']\n", "log.kinds"),
+        ("[source]\ncamera = 'a/b'\n", "source.camera"),
+        ("[source]\nretry_min_s = 5.0\nretry_max_s = 1.0\n", "source.retry_max_s"),
+        ("source = 3\n", "source"),
+    ],
+)
+def test_bad_config_names_key(tmp_path: Path, text: str, key: str) -> None:
+    with pytest.raises(ConfigError, match=f"'{key}'"):
+        load_config(write(tmp_path, text))
+
+
+def test_bad_toml_and_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(write(tmp_path, "[source\n"))
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_config(tmp_path / "nope.toml")
+
+
+def test_no_sink_is_an_error() -> None:
+    with pytest.raises(ConfigError, match="log.enabled"):
+        config_from_dict({"log": {"enabled": False}})
+
+
+def test_example_config_is_valid() -> None:
+    cfg = load_config(REPO / "systemd" / "edge-ocr.toml")
+    assert cfg.mqtt.enabled
+
+
+def test_state_path() -> None:
+    assert state_path("spool.db", {"STATE_DIRECTORY": "/var/lib/edge-ocr"}) == Path(
+        "/var/lib/edge-ocr/spool.db"
+    )
+    assert state_path("spool.db", {}) == Path("spool.db")
+    assert state_path("/abs/x", {"STATE_DIRECTORY": "/s"}) == Path("/abs/x")

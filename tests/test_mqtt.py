@@ -1,0 +1,99 @@
+"""MqttSink against a real mosquitto on 127.0.0.1: topics, retained state, discovery, last will,
+and the spool carrying events over a broker outage and a sink restart."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from helpers_mosquitto import Mosquitto, Subscriber, mosquitto  # noqa: F401
+
+from edge_ocr.config import MqttConfig
+from edge_ocr.sinks.base import Stats
+from edge_ocr.sinks.mqtt import MqttSink
+from edge_ocr.sinks.spool import Spool
+from edge_ocr.types import Box, PlateEvent
+
+
+def event(i: int, kind: str = "new") -> PlateEvent:
+    return PlateEvent(
+        kind, f"ev{i}", "gate", i, f"ABC{i:03d}", 0.9, 1.7e9 + i, 1.7e9, 1.7e9 + i, 5, Box(0, 0, 1, 1)
+    )
+
+
+def sink_for(port: int, spool: Path, **kw: object) -> MqttSink:
+    cfg = MqttConfig(enabled=True, host="127.0.0.1", port=port, reconnect_max_s=1.0, keepalive=5, **kw)  # type: ignore[arg-type]
+    return MqttSink(cfg, "gate", Spool(spool))
+
+
+def wait(cond, timeout: float = 10.0) -> bool:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cond():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_topics_retained_discovery_and_will(mosquitto: Mosquitto, tmp_path: Path) -> None:  # noqa: F811
+    sub = Subscriber(mosquitto.port, ["edge_ocr/#", "homeassistant/#"])
+    sink = sink_for(mosquitto.port, tmp_path / "s.db")
+    assert wait(lambda: sub.payloads("/availability") == [b"online"])
+    for i in range(3):
+        sink.emit(event(i))
+    sink.emit(event(2, "end"))
+    events = [json.loads(p) for p in sub.wait_for("/event", 4, 10)]
+    assert [e["event_id"] for e in events] == ["ev0", "ev1", "ev2", "ev2"]
+    assert [e["kind"] for e in events][-1] == "end" and events[0]["schema"] == "edge_ocr.event/1"
+    disc = json.loads(sub.wait_for("/plate/config", 1, 5)[0])
+    assert (
+        disc["state_topic"] == "edge_ocr/gate/plate"
+        and disc["availability_topic"] == "edge_ocr/gate/availability"
+    )
+    assert disc["unique_id"] == "edge_ocr_gate_plate" and disc["value_template"] == "{{ value_json.plate }}"
+    sink.publish_stats(Stats("gate", 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13))
+    assert json.loads(sub.wait_for("/stats", 1, 5)[0])["frames_in"] == 4
+    assert wait(lambda: sink.queue_depth() == 0)
+    # a late subscriber gets the retained last plate and availability
+    late = Subscriber(mosquitto.port, ["edge_ocr/gate/plate", "edge_ocr/gate/availability"], "late")
+    assert json.loads(late.wait_for("/plate", 1, 5)[0])["plate"] == "ABC002"
+    assert late.messages and all(r for _t, _p, r in late.messages)
+    # an unclean loss of the connection publishes the last will
+    sink.client.loop_stop()
+    sink.client.socket().close()  # type: ignore[union-attr]
+    assert wait(lambda: sub.payloads("/availability")[-1:] == [b"offline"])
+    sub.close()
+    late.close()
+
+
+def test_broker_outage_then_restart_of_sink(mosquitto: Mosquitto, tmp_path: Path) -> None:  # noqa: F811
+    sub = Subscriber(mosquitto.port, ["edge_ocr/gate/event"])
+    spool_path = tmp_path / "s.db"
+    sink = sink_for(mosquitto.port, spool_path)
+    sink.emit(event(0))
+    assert sub.wait_for("/event", 1, 10)
+    mosquitto.stop()
+    for i in range(1, 6):
+        sink.emit(event(i))
+    assert sink.queue_depth() >= 5  # spooled (plus retained plate messages)
+    mosquitto.start()
+    got = sub.wait_for("/event", 6, 20)
+    assert sorted({json.loads(p)["event_id"] for p in got}) == [f"ev{i}" for i in range(6)]
+    assert wait(lambda: sink.queue_depth() == 0)
+    # broker down again, the sink (daemon) stops with events in its spool ...
+    mosquitto.stop()
+    for i in range(6, 9):
+        sink.emit(event(i))
+    sink.close(timeout=0.5)
+    assert Spool(spool_path).depth() >= 3
+    # ... and a new sink on the same spool delivers them once the broker is back
+    mosquitto.start()
+    sink2 = sink_for(mosquitto.port, spool_path)
+    got = sub.wait_for("/event", 9, 20)
+    ids = [json.loads(p)["event_id"] for p in got]
+    assert sorted(set(ids)) == [f"ev{i}" for i in range(9)]
+    assert ids.index("ev6") < ids.index("ev7") < ids.index("ev8")  # replayed in order
+    assert wait(lambda: sink2.queue_depth() == 0)
+    sink2.close(2.0)
+    sub.close()

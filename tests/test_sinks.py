@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from edge_ocr.config import MqttConfig
+from edge_ocr.sinks.base import EVENT_SCHEMA, Stats, event_to_json
+from edge_ocr.sinks.crops import CropSaver, crop_box
+from edge_ocr.sinks.log import JsonLinesSink
+from edge_ocr.sinks.mqtt import read_password
+from edge_ocr.types import Box, PlateCandidate, PlateEvent
+
+
+def event(kind: str = "new", plate: str = "ABC123", eid: str = "id1", ts: float = 1.7e9) -> PlateEvent:
+    return PlateEvent(
+        kind,
+        eid,
+        "gate",
+        3,
+        plate,
+        0.91234,
+        ts,
+        ts - 1,
+        ts,
+        7,
+        Box(1, 2, 3, 4),
+        (PlateCandidate(plate, 0.8),),
+        "us",
+    )
+
+
+def test_event_schema() -> None:
+    d = event_to_json(event())
+    assert d["schema"] == EVENT_SCHEMA and d["event_id"] == "id1" and d["kind"] == "new"
+    assert d["plate"] == "ABC123" and d["confidence"] == 0.9123 and d["box"] == [1, 2, 3, 4]
+    assert d["time"].startswith("2023-11-14T") and d["time"].endswith("+00:00")
+    assert d["candidates"] == [{"plate": "ABC123", "confidence": 0.8}] and d["known"] is None
+    json.dumps(d)
+
+
+def test_log_sink_kinds_and_reopen(tmp_path: Path) -> None:
+    path = tmp_path / "logs" / "events.jsonl"
+    sink = JsonLinesSink(str(path), kinds=("new", "end"))
+    sink.emit(event("new"))
+    sink.emit(event("update"))
+    os.rename(path, tmp_path / "rotated.jsonl")  # logrotate
+    sink.emit(event("end", eid="id2"))
+    sink.reopen()  # SIGHUP
+    sink.emit(event("end", eid="id3"))
+    sink.close()
+    old = [json.loads(x) for x in (tmp_path / "rotated.jsonl").read_text().splitlines()]
+    new = [json.loads(x) for x in path.read_text().splitlines()]
+    assert [e["event_id"] for e in old] == ["id1", "id2"]
+    assert [e["event_id"] for e in new] == ["id3"]
+
+
+def test_log_sink_stats_lines(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    sink = JsonLinesSink("-", stats=True)
+    stats = Stats("gate", 12.345, 9.99, 4.444, 100, 50, 49, 1, 0, 0, 2, 0, 0, 0, {"detect": 12.3456})
+    sink.publish_stats(stats)
+    line = json.loads(capsys.readouterr().out)
+    assert (
+        line["schema"] == "edge_ocr.stats/1"
+        and line["fps_out"] == 4.44
+        and line["stage_ms"] == {"detect": 12.35}
+    )
+
+
+def test_crop_quota_deletes_oldest(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    crop = rng.integers(0, 255, (60, 200, 3), dtype=np.uint8)  # noise: JPEG cannot shrink it much
+    saver = CropSaver(tmp_path / "crops", quota_bytes=0)
+    one = saver.save(event(), crop)
+    assert one is None and saver.deleted == 1  # a zero quota keeps nothing
+    saver.quota = 3 * 40_000
+    paths = [saver.save(event(ts=1.7e9 + i, eid=f"e{i}"), crop) for i in range(10)]
+    kept = sorted((tmp_path / "crops").glob("*.jpg"))
+    assert 1 <= len(kept) < 10
+    assert sum(p.stat().st_size for p in kept) <= saver.quota
+    assert paths[-1] in kept  # the newest survives
+    assert saver.save(event("end"), crop) is None
+
+
+def test_crop_box_clips() -> None:
+    img = np.zeros((100, 100, 3), np.uint8)
+    assert crop_box(img, 90, 90, 20, 20, pad=0.0).shape == (10, 10, 3)
+    assert crop_box(img, 10, 10, 20, 20, pad=0.5).shape == (40, 40, 3)
+
+
+def test_password_from_credentials_directory(tmp_path: Path) -> None:
+    (tmp_path / "mqtt_password").write_text("s3cret\n")
+    cfg = MqttConfig(password="inline")
+    assert read_password(cfg, {"CREDENTIALS_DIRECTORY": str(tmp_path)}) == "s3cret"
+    assert read_password(cfg, {}) == "inline"
+    pw = tmp_path / "pw"
+    pw.write_text("fromfile")
+    assert read_password(MqttConfig(password_file=str(pw)), {}) == "fromfile"

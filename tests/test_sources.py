@@ -1,0 +1,259 @@
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import pytest
+
+from edge_ocr.config import SourceConfig
+from edge_ocr.errors import SourceError
+from edge_ocr.sources import SOURCES, BadFrame, CameraFrame, CaptureThread, EndOfStream, make_source
+from edge_ocr.sources.files import FolderSource
+from edge_ocr.sources.opencv import OpenCvSource
+from edge_ocr.sources.picam import PicameraSource
+from edge_ocr.types import Frame
+
+
+class ScriptedSource:
+    """Plays a script of 'frame', 'bad', 'error', 'end' steps; open() fails while `fail_opens` > 0."""
+
+    def __init__(self, script: list[str], live: bool = True, fail_opens: int = 0) -> None:
+        self.name = "fake"
+        self.live = live
+        self.script = list(script)
+        self.fail_opens = fail_opens
+        self.opens = 0
+        self.closes = 0
+        self.i = 0
+
+    def open(self) -> None:
+        self.opens += 1
+        if self.fail_opens > 0:
+            self.fail_opens -= 1
+            raise SourceError("camera not there")
+
+    def read(self) -> Frame:
+        if not self.script:
+            raise EndOfStream("done")
+        step = self.script.pop(0)
+        self.i += 1
+        if step == "bad":
+            raise BadFrame("garbled")
+        if step == "error":
+            raise SourceError("unplugged")
+        if step == "crash":
+            raise RuntimeError("driver bug")
+        return Frame(np.full((4, 4), self.i, np.uint8), index=self.i)
+
+    def close(self) -> None:
+        self.closes += 1
+
+
+def drain(cap: CaptureThread, timeout: float = 5.0) -> list[Frame]:
+    frames = []
+    deadline = time.monotonic() + timeout
+    while not cap.finished and time.monotonic() < deadline:
+        f = cap.get(0.05)
+        if f is not None:
+            frames.append(f)
+    return frames
+
+
+def test_retry_with_backoff_then_recover() -> None:
+    delays: list[float] = []
+    src = ScriptedSource(["frame", "error", "crash", "frame"], live=False, fail_opens=3)
+    cap = CaptureThread(src, retry_min_s=0.5, retry_max_s=3.0, sleep=delays.append)
+    cap.start()
+    frames = drain(cap)
+    assert [f.index for f in frames] == [1, 4]
+    assert delays == [0.5, 1.0, 2.0, 0.5, 1.0]  # 3 failed opens, then 2 read errors; reset after success
+    assert cap.stats.errors == 5 and src.opens == 6
+    assert cap.ended
+
+
+def test_bad_frames_skipped_and_counted() -> None:
+    src = ScriptedSource(["frame", "bad", "bad", "frame"], live=False)
+    cap = CaptureThread(src, sleep=lambda s: None)
+    cap.start()
+    assert len(drain(cap)) == 2
+    assert cap.stats.bad_frames == 2 and cap.stats.errors == 0
+
+
+def test_latest_frame_wins_for_live_sources() -> None:
+    src = ScriptedSource(["frame"] * 50, live=True)
+    cap = CaptureThread(src, sleep=lambda s: None)
+    cap.start()
+    while not cap.ended:
+        time.sleep(0.01)
+    last = cap.get(0.1)
+    assert last is not None and last.index == 50
+    assert cap.stats.captured == 50 and cap.stats.dropped == 49
+
+
+def test_files_never_drop() -> None:
+    src = ScriptedSource(["frame"] * 20, live=False)
+    cap = CaptureThread(src, sleep=lambda s: None)
+    cap.start()
+    assert [f.index for f in drain(cap)] == list(range(1, 21))
+    assert cap.stats.dropped == 0
+
+
+def test_stop_interrupts_backoff() -> None:
+    src = ScriptedSource([], fail_opens=10**6)
+    cap = CaptureThread(src, retry_min_s=60, retry_max_s=60)
+    cap.start()
+    time.sleep(0.1)
+    t0 = time.monotonic()
+    cap.stop()
+    assert time.monotonic() - t0 < 2 and cap.ended
+
+
+def write_video(path: Path, n: int, size: tuple[int, int] = (160, 120), fps: float = 10.0) -> None:
+    w = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, size)
+    for i in range(n):
+        w.write(np.full((size[1], size[0], 3), i * 10 % 255, np.uint8))
+    w.release()
+
+
+def test_opencv_video_file(tmp_path: Path) -> None:
+    video = tmp_path / "v.avi"
+    write_video(video, 5)
+    src = OpenCvSource(str(video), "cam", clock=lambda: 1000.0)
+    assert src.is_file and not src.live
+    src.open()
+    frames = [src.read() for _ in range(5)]
+    with pytest.raises(EndOfStream):
+        src.read()
+    src.close()
+    assert [f.index for f in frames] == list(range(5))
+    assert frames[0].image.shape == (120, 160, 3)
+    assert frames[3].timestamp == pytest.approx(1000.3)  # media time, independent of processing speed
+
+
+def test_opencv_throttle_makes_file_live(tmp_path: Path) -> None:
+    video = tmp_path / "v.avi"
+    write_video(video, 3)
+    now = [0.0]
+    waits: list[float] = []
+
+    def sleep(s: float) -> None:
+        waits.append(round(s, 3))
+        now[0] += s
+
+    src = OpenCvSource(str(video), playback_rate=2.0, clock=lambda: now[0], sleep=sleep)
+    assert src.live
+    src.open()
+    for _ in range(3):
+        src.read()
+    assert waits == [0.05, 0.05]  # 10 fps at 2x speed
+
+
+def test_opencv_missing_file_and_device(tmp_path: Path) -> None:
+    with pytest.raises(SourceError, match="not found"):
+        OpenCvSource(str(tmp_path / "none.mp4")).open()
+    assert OpenCvSource("/dev/video99").live and OpenCvSource("rtsp://cam/stream").live
+    with pytest.raises(SourceError):
+        OpenCvSource("/dev/video99").open()
+
+
+def test_folder_source_skips_corrupt(tmp_path: Path) -> None:
+    img = np.zeros((20, 30, 3), np.uint8)
+    cv2.imwrite(str(tmp_path / "a.png"), img)
+    (tmp_path / "b.jpg").write_bytes(b"\xff\xd8\xff garbage")
+    (tmp_path / "c.txt").write_text("ignored")
+    cv2.imwrite(str(tmp_path / "d.png"), img)
+    src = FolderSource(str(tmp_path), fps=5.0, clock=lambda: 10.0)
+    src.open()
+    assert src.read().timestamp == 10.0
+    with pytest.raises(BadFrame, match="b.jpg"):
+        src.read()
+    assert src.read().timestamp == pytest.approx(10.4)
+    with pytest.raises(EndOfStream):
+        src.read()
+
+
+class FakeRequest:
+    def __init__(self, main: np.ndarray, yuv: np.ndarray) -> None:
+        self.arrays = {"main": main, "lores": yuv}
+        self.released = False
+
+    def make_array(self, name: str) -> np.ndarray:
+        return self.arrays[name]
+
+    def release(self) -> None:
+        self.released = True
+
+
+class FakePicamera2:
+    """Stands in for picamera2.Picamera2 only (the hardware boundary)."""
+
+    def __init__(self) -> None:
+        self.config: dict[str, Any] = {}
+        self.started = False
+        self.requests: list[FakeRequest] = []
+
+    def create_video_configuration(self, **kw: Any) -> dict[str, Any]:
+        return kw
+
+    def configure(self, config: dict[str, Any]) -> None:
+        self.config = config
+
+    def start(self) -> None:
+        self.started = True
+
+    def capture_request(self) -> FakeRequest:
+        (lw, lh), (mw, mh) = self.config["lores"]["size"], self.config["main"]["size"]
+        yuv = np.zeros((lh * 3 // 2, lw), np.uint8)
+        yuv[:lh] = 77  # Y plane
+        yuv[lh:] = 128  # U, V
+        self.requests.append(FakeRequest(np.full((mh, mw, 3), 5, np.uint8), yuv))
+        return self.requests[-1]
+
+    def stop(self) -> None:
+        self.started = False
+
+    def close(self) -> None:
+        pass
+
+
+def test_picamera2_streams_at_the_boundary() -> None:
+    cam = FakePicamera2()
+    src = PicameraSource("pi", 320, 240, 160, 120, fps=5, factory=lambda: cam, clock=lambda: 3.0)
+    src.open()
+    assert cam.started and cam.config["lores"]["format"] == "YUV420"
+    assert cam.config["main"] == {"size": (320, 240), "format": "RGB888"}
+    frame = src.read()
+    assert isinstance(frame, CameraFrame) and frame.lores is not None
+    assert frame.image.shape == (240, 320, 3)
+    assert frame.lores.shape == (120, 160) and int(frame.lores.max()) == 77  # only the Y plane
+    assert cam.requests[0].released
+    src.close()
+    assert not cam.started
+
+
+def test_picamera2_missing_library_is_a_source_error() -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("picamera2") is not None:
+        pytest.skip("picamera2 is installed here")
+    with pytest.raises(SourceError, match="python3-picamera2"):
+        PicameraSource().open()
+
+
+def test_registry() -> None:
+    assert set(SOURCES) == {"opencv", "picamera2", "folder"}
+    assert isinstance(make_source(SourceConfig(kind="folder", uri="/tmp")), FolderSource)
+
+
+def test_capture_get_times_out() -> None:
+    src = ScriptedSource([], fail_opens=10**6)
+    cap = CaptureThread(src, retry_min_s=0.01, retry_max_s=0.01)
+    cap.start()
+    t0 = time.monotonic()
+    assert cap.get(0.1) is None
+    assert time.monotonic() - t0 >= 0.09
+    cap.stop()
+    assert cap.ended and src.opens >= 2
