@@ -164,9 +164,9 @@ class MqttSink:
         pass
 
     def close(self, timeout: float = 5.0) -> None:
-        """Drain the spool while the broker is reachable (up to `timeout`), then go offline."""
+        """Try to drain the spool for up to `timeout` seconds, then go offline; the rest stays spooled."""
         deadline = time.monotonic() + timeout
-        while self.spool.depth() and self._connected.is_set() and time.monotonic() < deadline:
+        while self.spool.depth() and time.monotonic() < deadline:  # the broker may come back meanwhile
             self._inbox.put(("wake", 0))
             time.sleep(0.05)
         self._inbox.put(("quit", 0))

@@ -1,0 +1,171 @@
+"""Runner behaviour in-process: watchdog only on progress, bad frames counted, SIGHUP, stop drains.
+
+The end-to-end behaviour (`edge-ocr run` as a subprocess with the real reader, model and broker)
+is in test_daemon_e2e.py.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+from edge_ocr.config import Config, DaemonConfig, LogConfig, SourceConfig, TrackerConfig
+from edge_ocr.daemon import Runner
+from edge_ocr.notify import Notifier
+from edge_ocr.sinks.log import JsonLinesSink
+from edge_ocr.sources import make_source
+from edge_ocr.types import Box, CharPrediction, PlateRead
+
+
+class NotifyListener:
+    """A datagram socket standing in for systemd's $NOTIFY_SOCKET; records (time, message)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(str(path))
+        self.sock.settimeout(0.05)
+        self.messages: list[tuple[float, str]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                data = self.sock.recv(4096)
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            self.messages.append((time.monotonic(), data.decode()))
+
+    def times(self, prefix: str) -> list[float]:
+        return [t for t, m in list(self.messages) if any(x.startswith(prefix) for x in m.split("\n"))]
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(1)
+        self.sock.close()
+
+
+def test_notifier_messages(tmp_path: Path) -> None:
+    lis = NotifyListener(tmp_path / "notify")
+    now = [0.0]
+    n = Notifier({"NOTIFY_SOCKET": str(lis.path), "WATCHDOG_USEC": "3000000"}, clock=lambda: now[0])
+    assert n.ping_interval == 1.0
+    n.ready("hello")
+    n.watchdog()
+    n.watchdog()  # rate limited: same instant
+    now[0] = 1.5
+    n.watchdog()
+    n.status("x")
+    time.sleep(0.3)
+    lis.close()
+    assert [m for _t, m in lis.messages] == ["READY=1\nSTATUS=hello", "WATCHDOG=1", "WATCHDOG=1", "STATUS=x"]
+    assert not Notifier({}).enabled and Notifier({}).send("READY=1") is False
+
+
+def plate_read(text: str, x: int) -> PlateRead:
+    chars = tuple(CharPrediction(c, 0.9, Box(x + 10 * i, 50, 9, 20)) for i, c in enumerate(text))
+    return PlateRead(text, 0.9, "us", True, Box(x, 50, 100, 25), ((x, 50),) * 4, (), chars)  # type: ignore[arg-type]
+
+
+class StubReader:
+    """Runner-logic tests only: 'reads' a plate whose x position is the image's mean grey value;
+    raises on frames whose first pixel is 255; blocks while `hang` is set."""
+
+    def __init__(self) -> None:
+        self.last_timings: dict[str, float] = {}
+        self.hang = threading.Event()
+        self.release = threading.Event()
+        self.calls = 0
+
+    def read_frame(self, image: np.ndarray) -> list[PlateRead]:
+        self.calls += 1
+        if self.hang.is_set():
+            self.release.wait()
+        if int(image.flat[0]) == 255:
+            raise ValueError("reader choked")
+        self.last_timings = {"detect": 1.0, "classify": 2.0}
+        return [plate_read("ABC123", int(image.mean()))]
+
+
+def folder_with_frames(
+    folder: Path, n: int, corrupt: tuple[int, ...] = (), choke: tuple[int, ...] = ()
+) -> Path:
+    import cv2
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        if i in corrupt:
+            (folder / f"{i:04d}.jpg").write_bytes(b"not a jpeg")
+            continue
+        img = np.full((40, 60, 3), 10 + i % 200, np.uint8)
+        if i in choke:
+            img[0, 0] = 255
+        cv2.imwrite(str(folder / f"{i:04d}.png"), img)
+    return folder
+
+
+def make_runner(
+    tmp_path: Path, folder: Path, reader: StubReader, env: dict[str, str] | None = None, **src: object
+):  # type: ignore[no-untyped-def]
+    cfg = Config(
+        source=SourceConfig(kind="folder", uri=str(folder), camera="t", fps=10.0, **src),  # type: ignore[arg-type]
+        tracker=TrackerConfig(min_frames=2, end_after_s=0.5),
+        log=LogConfig(path=str(tmp_path / "events.jsonl"), stats=True),
+        daemon=DaemonConfig(idle_timeout_s=0.05, stats_interval_s=0.5, status_interval_s=0.5),
+    )
+    sink = JsonLinesSink(cfg.log.path, cfg.log.kinds, stats=True)
+    return Runner(cfg, reader, make_source(cfg.source), [sink], Notifier(env or {}))
+
+
+def log_lines(tmp_path: Path) -> list[dict[str, object]]:
+    return [json.loads(x) for x in (tmp_path / "events.jsonl").read_text().splitlines()]
+
+
+def test_bad_frames_skipped_counted_and_events_flow(tmp_path: Path) -> None:
+    folder = folder_with_frames(tmp_path / "frames", 12, corrupt=(3, 7), choke=(5,))
+    reader = StubReader()
+    assert make_runner(tmp_path, folder, reader).run() == 0
+    lines = log_lines(tmp_path)
+    events = [x for x in lines if x.get("schema") == "edge_ocr.event/1"]
+    assert [(e["kind"], e["plate"]) for e in events] == [("new", "ABC123"), ("end", "ABC123")]
+    stats = [x for x in lines if x.get("schema") == "edge_ocr.stats/1"][-1]
+    assert stats["bad_frames"] == 3  # two undecodable files + one frame the reader choked on
+    assert stats["frames_in"] == 10 and stats["frames_out"] == 9 and stats["dropped"] == 0
+    assert stats["stage_ms"]["classify"] == 2.0  # type: ignore[index]
+
+
+def test_watchdog_only_while_loop_progresses(tmp_path: Path) -> None:
+    lis = NotifyListener(tmp_path / "notify")
+    folder = folder_with_frames(tmp_path / "frames", 400)
+    reader = StubReader()
+    env = {"NOTIFY_SOCKET": str(lis.path), "WATCHDOG_USEC": "300000"}  # ping every 0.1 s
+    runner = make_runner(tmp_path, folder, reader, env, playback_rate=1.0)
+    thread = threading.Thread(target=runner.run, daemon=True)
+    thread.start()
+    time.sleep(1.0)
+    reader.hang.set()  # the pipeline stops making progress
+    time.sleep(0.2)
+    hung_at = time.monotonic()
+    time.sleep(1.5)
+    reader.hang.clear()
+    reader.release.set()
+    time.sleep(0.8)
+    runner.request_stop()
+    thread.join(10)
+    lis.close()
+    pings = lis.times("WATCHDOG=1")
+    assert lis.times("READY=1")
+    assert len([t for t in pings if t < hung_at]) >= 5
+    assert not [t for t in pings if hung_at <= t < hung_at + 1.5]  # no pings while hung
+    assert [t for t in pings if t > hung_at + 1.5]  # resumed
+    assert lis.times("STOPPING=1") and lis.times("STATUS=")
+    assert not thread.is_alive()
