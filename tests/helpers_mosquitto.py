@@ -23,7 +23,7 @@ def free_port() -> int:
 
 
 class Mosquitto:
-    def __init__(self, workdir: Path, port: int | None = None) -> None:
+    def __init__(self, workdir: Path, port: int | None = None, listener_extra: str = "") -> None:
         exe = shutil.which("mosquitto") or (
             "/usr/sbin/mosquitto" if Path("/usr/sbin/mosquitto").exists() else None
         )
@@ -41,8 +41,8 @@ class Mosquitto:
             # started as root, mosquitto would drop to user `mosquitto`, which cannot write pytest's
             # 0700 tmp dirs (persistence would silently fail); stay the test's own user instead
             f"user {getpass.getuser()}\n"
-            "allow_anonymous true\n"
-            "persistence true\n"
+            + (listener_extra or "allow_anonymous true\n")
+            + "persistence true\n"
             f"persistence_location {self.dir}/\n"
             "autosave_interval 1\n"
             "max_queued_messages 100000\n"

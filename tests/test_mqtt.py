@@ -97,3 +97,45 @@ def test_broker_outage_then_restart_of_sink(mosquitto: Mosquitto, tmp_path: Path
     assert wait(lambda: sink2.queue_depth() == 0)
     sink2.close(2.0)
     sub.close()
+
+
+def test_tls_and_password_from_systemd_credential(tmp_path: Path) -> None:
+    import subprocess
+
+    certs = tmp_path / "certs"
+    certs.mkdir()
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(certs / "key.pem"), "-out", str(certs / "cert.pem")],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    pwfile = certs / "passwd"
+    pwfile.touch()
+    subprocess.run(
+        ["mosquitto_passwd", "-b", str(pwfile), "camera", "s3cret"], check=True, capture_output=True
+    )
+    extra = (
+        f"allow_anonymous false\npassword_file {pwfile}\n"
+        f"certfile {certs / 'cert.pem'}\nkeyfile {certs / 'key.pem'}\n"
+    )
+    broker = Mosquitto(tmp_path / "broker", listener_extra=extra).start()
+    creds = tmp_path / "credentials"
+    creds.mkdir()
+    (creds / "mqtt_password").write_text("s3cret\n")
+    try:
+        cfg = MqttConfig(
+            enabled=True, host="127.0.0.1", port=broker.port, tls=True, ca_file=str(certs / "cert.pem"),
+            username="camera", password="wrong-inline-password", reconnect_max_s=1.0,
+        )  # fmt: skip
+        sink = MqttSink(cfg, "gate", Spool(tmp_path / "s.db"), environ={"CREDENTIALS_DIRECTORY": str(creds)})
+        sink.emit(event(1))
+        assert wait(lambda: sink.queue_depth() == 0 and sink.acked >= 1)
+        sink.close(2.0)
+        # the inline password alone is refused: nothing gets through
+        bad = MqttSink(cfg, "gate", Spool(tmp_path / "s2.db"), environ={})
+        bad.emit(event(2))
+        time.sleep(1.5)
+        assert bad.queue_depth() > 0 and bad.acked == 0
+        bad.close(0.1)
+    finally:
+        broker.stop()
