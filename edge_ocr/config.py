@@ -47,6 +47,8 @@ class ReaderConfig:
     region: str = "auto"
     threads: int = _f(1, min=1, max=64)
     min_confidence: float = _f(0.3, min=0.0, max=1.0)
+    min_length: int = _f(4, min=1, max=20)  # shorter reads (bolts, partly visible plates) are ignored
+    require_pattern: bool = False  # keep only reads that match a region pattern
 
 
 @dataclass(frozen=True)

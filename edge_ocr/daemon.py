@@ -116,7 +116,14 @@ class Runner:
             return
         self.stats.processed(self.mono() - t0, getattr(self.reader, "last_timings", {}))
         self.stats.last_ts = frame.timestamp
-        keep = [r for r in reads if r.confidence >= self.cfg.reader.min_confidence]
+        rc = self.cfg.reader
+        keep = [
+            r
+            for r in reads
+            if r.confidence >= rc.min_confidence
+            and len(r.plate) >= rc.min_length
+            and (r.matches_pattern or not rc.require_pattern)
+        ]
         self._dispatch(self.tracker.update(keep, frame.timestamp), image)
 
     def _dispatch(self, events: list[PlateEvent], image: np.ndarray | None) -> None:

@@ -49,6 +49,11 @@ class KnownPlates:
         return best[1] if best else None
 
 
+def _same_plate(a: str, b: str) -> bool:
+    """One character off, or one read is a part of the other (a plate cut by the frame edge)."""
+    return edit_distance(a, b) <= 1 or (min(len(a), len(b)) >= 3 and (a in b or b in a))
+
+
 def _norm(plate: str) -> str:
     return "".join(ch for ch in plate.upper() if ch.isalnum())
 
@@ -194,11 +199,11 @@ class PlateTracker:
                 other is not track
                 and other.emitted
                 and not other.suppressed
-                and edit_distance(other.last_plate, plate) <= 1
+                and _same_plate(other.last_plate, plate)
             ):
                 return True
         for old, seen in self._recent.items():
-            if now - seen <= self.cfg.cooldown_s and edit_distance(old, plate) <= 1:
+            if now - seen <= self.cfg.cooldown_s and _same_plate(old, plate):
                 return True
         return False
 

@@ -108,3 +108,12 @@ def test_known_plates_fuzzy() -> None:
 
 def test_reads_without_text_are_ignored() -> None:
     assert tracker(min_frames=1).update([read("")], 0.0) == []
+
+
+def test_partial_plate_track_is_not_a_second_vehicle() -> None:
+    t = tracker(min_frames=2, max_distance_px=50)
+    frames = [[read("ABC1234", x=400 + 5 * i)] for i in range(3)]
+    frames += [[read("ABC1234", x=415), read("C1234", x=1100)] for _ in range(3)]  # far away: its own track
+    news = [e for e in run(t, frames) if e.kind == "new"]
+    assert [e.plate for e in news] == ["ABC1234"]
+    assert t.suppressed == 1
