@@ -75,3 +75,14 @@ def test_state_path() -> None:
     )
     assert state_path("spool.db", {}) == Path("spool.db")
     assert state_path("/abs/x", {"STATE_DIRECTORY": "/s"}) == Path("/abs/x")
+
+
+def test_check_config_command(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from edge_ocr.cli import main
+
+    assert main(["check-config", str(REPO / "systemd" / "edge-ocr.toml")]) == 0
+    assert "ok" in capsys.readouterr().out
+    assert main(["check-config", str(write(tmp_path, "[mqtt]\nprot = 1\n"))]) == 2
+    assert "'mqtt.prot'" in capsys.readouterr().err
+    assert main(["check-config", str(write(tmp_path, "[known]\nfile = '/nonexistent/plates.txt'\n"))]) == 2
+    assert "known.file" in capsys.readouterr().err
