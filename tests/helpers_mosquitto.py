@@ -77,13 +77,6 @@ class Mosquitto:
         self.proc = None
 
 
-@pytest.fixture()
-def mosquitto(tmp_path: Path):  # type: ignore[no-untyped-def]
-    broker = Mosquitto(tmp_path / "mosquitto").start()
-    yield broker
-    broker.stop()
-
-
 class Subscriber:
     """Collects messages on `topics`; persistent session so broker restarts lose nothing."""
 

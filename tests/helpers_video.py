@@ -96,7 +96,7 @@ def render_video(
     return path
 
 
-def spaced(plates: list[str], cross: int = 45, gap: int = 25, start: int = 5) -> tuple[list[Vehicle], int]:
+def spaced(plates: list[str], cross: int = 30, gap: int = 15, start: int = 5) -> tuple[list[Vehicle], int]:
     """One vehicle after another with an empty road between them; returns (vehicles, total frames)."""
     colours = [(40, 40, 160), (150, 60, 30), (30, 120, 30), (170, 170, 170), (20, 20, 20), (0, 140, 200)]
     vehicles = [

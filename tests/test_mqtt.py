@@ -5,15 +5,24 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
-from helpers_mosquitto import Mosquitto, Subscriber, mosquitto  # noqa: F401
+import pytest
+from helpers_mosquitto import Mosquitto, Subscriber
 
 from edge_ocr.config import MqttConfig
 from edge_ocr.sinks.base import Stats
 from edge_ocr.sinks.mqtt import MqttSink
 from edge_ocr.sinks.spool import Spool
 from edge_ocr.types import Box, PlateEvent
+
+
+@pytest.fixture()
+def mosquitto(tmp_path: Path) -> Iterator[Mosquitto]:
+    broker = Mosquitto(tmp_path / "mosquitto").start()
+    yield broker
+    broker.stop()
 
 
 def event(i: int, kind: str = "new") -> PlateEvent:
@@ -36,7 +45,7 @@ def wait(cond, timeout: float = 10.0) -> bool:  # type: ignore[no-untyped-def]
     return False
 
 
-def test_topics_retained_discovery_and_will(mosquitto: Mosquitto, tmp_path: Path) -> None:  # noqa: F811
+def test_topics_retained_discovery_and_will(mosquitto: Mosquitto, tmp_path: Path) -> None:
     sub = Subscriber(mosquitto.port, ["edge_ocr/#", "homeassistant/#"])
     sink = sink_for(mosquitto.port, tmp_path / "s.db")
     assert wait(lambda: sub.payloads("/availability") == [b"online"])
@@ -67,7 +76,7 @@ def test_topics_retained_discovery_and_will(mosquitto: Mosquitto, tmp_path: Path
     late.close()
 
 
-def test_broker_outage_then_restart_of_sink(mosquitto: Mosquitto, tmp_path: Path) -> None:  # noqa: F811
+def test_broker_outage_then_restart_of_sink(mosquitto: Mosquitto, tmp_path: Path) -> None:
     sub = Subscriber(mosquitto.port, ["edge_ocr/gate/event"])
     spool_path = tmp_path / "s.db"
     sink = sink_for(mosquitto.port, spool_path)
