@@ -149,7 +149,7 @@ class PlateSummary:
     fp_per_frame: float
 
     def to_json(self) -> dict[str, float | int]:
-        return {k: (round(v, 5) if isinstance(v, float) else v) for k, v in self.__dict__.items()}
+        return dict(self.__dict__)
 
 
 def summarize(scores: Sequence[PlateScore], frames: int, false_positives: int) -> PlateSummary:

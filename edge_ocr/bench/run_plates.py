@@ -1,0 +1,195 @@
+"""Documents for `bench crops` and `bench e2e`: every (backend, format) over every dataset folder."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from edge_ocr.bench import plots
+from edge_ocr.bench.env import peak_rss_mb
+from edge_ocr.bench.plates import (
+    PlateReader,
+    Record,
+    images_per_second,
+    limit_items,
+    load_crop_items,
+    load_frame_items,
+    load_negative_items,
+    record_json,
+    run_items,
+    stage_stats,
+    summary_of,
+    warm_up,
+)
+from edge_ocr.bench.run import Outcome, base_doc, pairs_of
+from edge_ocr.models import ModelSpec
+from edge_ocr.paths import data_root
+
+STAGES = ("decode", "detect", "segment", "classify", "assemble", "total")
+
+
+def default_datasets(kind: str, data: str | None) -> list[Path]:
+    root = data_root(data)
+    return [root / "bench" / ("seg-and-ocr-us" if kind == "crops" else "endtoend-us")]
+
+
+def first_read_exact(records: Sequence[Record]) -> float | None:
+    """Share of one-plate frames whose most confident read is the plate, wherever it was found:
+    the count a person makes from the `read` JSON by hand."""
+    single = [r for r in records if len(r.item.truths) == 1]
+    if not single:
+        return None
+    hits = sum(
+        bool(r.preds) and max(r.preds, key=lambda p: p.confidence).plate == r.item.truths[0].plate
+        for r in single
+    )
+    return hits / len(single)
+
+
+def _headline(kind: str, records: Sequence[Record], top_n: int, negatives: bool) -> dict[str, Any]:
+    s = summary_of(records)
+    st = stage_stats(records)
+    total = st.get("total", {})
+    h: dict[str, Any] = {"n": len(records)}
+    if negatives:
+        h["FP/frame"] = round(s.fp_per_frame, 4)
+    else:
+        h["exact %" if kind == "crops" else "top-1 %"] = round(100 * s.exact, 2)
+        h[f"top-{top_n} %"] = round(100 * s.topn, 2)
+        h["char %"] = round(100 * s.char_accuracy, 2)
+        if kind == "e2e":
+            h["det@0.3 %"] = round(100 * s.detection_rate, 2)
+            h["FP/frame"] = round(s.fp_per_frame, 4)
+    h["med ms"] = total.get("median")
+    h["p90 ms"] = total.get("p90")
+    h["img/s"] = round(images_per_second(records), 2)
+    return h
+
+
+def _run_json(
+    name: str, dataset: str, kind: str, records: list[Record], args: argparse.Namespace, negatives: bool
+) -> dict[str, Any]:
+    s = summary_of(records)
+    return {
+        "name": name,
+        "dataset": dataset,
+        "metrics": {**s.to_json(), "first_read_exact": first_read_exact(records)},
+        "latency_ms": stage_stats(records),
+        "images_per_second": round(images_per_second(records), 3),
+        "failed_files": [{"file": str(r.item.path), "error": r.error} for r in records if r.error],
+        "headline": _headline(kind, records, args.top_n, negatives),
+        "records": [record_json(r) for r in records],
+    }
+
+
+def open_reader(args: argparse.Namespace, backend: str, fmt: str) -> tuple[PlateReader, str]:
+    """The real Reader and the sha256 of the model file it runs (loading is not timed)."""
+    from edge_ocr.pipeline import Reader
+
+    sha = ModelSpec.load(args.model, fmt, backend).sha256
+    return Reader(args.model, backend, fmt, args.region, args.threads), sha
+
+
+def plates_outcome(
+    kind: str,
+    args: argparse.Namespace,
+    opener: Callable[[argparse.Namespace, str, str], tuple[PlateReader, str]] = open_reader,
+) -> Outcome:
+    crop = kind == "crops"
+    args.out.mkdir(parents=True, exist_ok=True)
+    folders = [Path(d) for d in args.datasets] or default_datasets(kind, args.data)
+    sets = [
+        (f.name, limit_items((load_crop_items if crop else load_frame_items)(f), args.limit), False)
+        for f in folders
+    ]
+    if not crop and args.negatives:
+        sets.append(("negatives", limit_items(load_negative_items(Path(args.negatives)), args.limit), True))
+    runs: list[dict[str, Any]] = []
+    totals: dict[str, list[float]] = {}
+    worst: list[tuple[Record, str]] = []
+    sha = {}
+    for backend, fmt in pairs_of(args):
+        name = f"{backend}-{fmt}"
+        reader, sha[name] = opener(args, backend, fmt)
+        for dataset, items, neg in sets:
+            warm_up(reader, items, crop, args.warmup)
+            records = run_items(
+                reader, items, crop, args.repeat, args.top_n, args.progress, f"{name} {dataset}"
+            )
+            runs.append(_run_json(name, dataset, kind, records, args, neg))
+            totals[f"{name} {dataset}"] = [v for r in records for v in r.stages.get("total", [])]
+            if not worst:
+                worst = [
+                    (r, dataset) for r in records if any(not s.exact for s in r.scores) or r.false_positives
+                ]
+    doc = base_doc(kind, args, sha)
+    doc["runs"] = runs
+    doc["peak_rss_mb"] = round(peak_rss_mb(), 1)
+    out = [
+        plots.latency_hist_png(
+            totals,
+            args.out / "latency-total.png",
+            f"{kind}: ms per image (decode included), {args.threads} thread(s)",
+        )
+    ]
+    acc = {
+        f"{r['name']} {r['dataset']}": {k: v for k, v in r["headline"].items() if "%" in k}
+        for r in runs
+        if any("%" in k for k in r["headline"])
+    }
+    if acc:
+        out.append(plots.bar_png(acc, args.out / "accuracy.png", f"{kind} accuracy"))
+    out.append(_stage_plot(runs, args.out / "latency-stages.png", kind))
+    if args.errors and worst:
+        out.append(_plate_gallery(worst, args.errors, crop, args.out / "errors.png"))
+    return Outcome(doc, tuple(out))
+
+
+def _stage_plot(runs: Sequence[dict[str, Any]], path: Path, kind: str) -> Path:
+    data = {
+        f"{r['name']} {r['dataset']}": {
+            k: r["latency_ms"][k]["median"] for k in STAGES if k in r["latency_ms"]
+        }
+        for r in runs
+    }
+    return plots.bar_png(data, path, f"{kind}: median ms per stage", "ms")
+
+
+def _plate_gallery(worst: list[tuple[Record, str]], n: int, crop: bool, path: Path) -> Path:
+    """Worst misreads first (largest edit distance), each with what was expected."""
+    worst.sort(key=lambda rd: -max([s.distance for s in rd[0].scores] + [rd[0].false_positives]))
+    tiles = []
+    for rec, _ds in worst[:n]:
+        img = cv2.imread(str(rec.item.path), cv2.IMREAD_COLOR)
+        if img is None:
+            img = np.zeros((40, 120, 3), np.uint8)
+        if not crop:
+            img = _frame_tile(img, rec)
+        want = ",".join(t.plate for t in rec.item.truths) or "(no plate)"
+        got = ",".join(p.plate for p in rec.preds) or "(none)"
+        tiles.append((img, f"{rec.item.path.name}\nwant {want}\nread {got}"))
+    return plots.gallery_png(tiles, path, "worst misreads", cols=4)
+
+
+def _frame_tile(img: np.ndarray, rec: Record) -> np.ndarray:
+    """Crop around the labelled plate(s), labelled box green, read boxes red."""
+    img = img.copy()
+    for t in rec.item.truths:
+        if t.box is not None:
+            cv2.rectangle(img, (t.box.x, t.box.y), (t.box.x2, t.box.y2), (0, 200, 0), 2)
+    for p in rec.preds:
+        if p.box is not None:
+            cv2.rectangle(img, (p.box.x, p.box.y), (p.box.x2, p.box.y2), (0, 0, 255), 2)
+    boxes = [t.box for t in rec.item.truths if t.box is not None]
+    if not boxes:
+        return img
+    x0, y0 = min(b.x for b in boxes), min(b.y for b in boxes)
+    x1, y1 = max(b.x2 for b in boxes), max(b.y2 for b in boxes)
+    pad = max(x1 - x0, y1 - y0)
+    h, w = img.shape[:2]
+    return img[max(0, y0 - pad) : min(h, y1 + pad), max(0, x0 - pad) : min(w, x1 + pad)]
