@@ -62,7 +62,7 @@ class LatencyStats:
     max: float
 
     def to_json(self) -> dict[str, float]:
-        return {k: round(float(v), 4) for k, v in self.__dict__.items()}
+        return {k: (v if k == "n" else round(float(v), 4)) for k, v in self.__dict__.items()}
 
 
 def edit_distance(a: str, b: str) -> int:

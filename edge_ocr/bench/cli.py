@@ -24,7 +24,7 @@ def build_bench_parser(p: argparse.ArgumentParser) -> None:
         "datasets",
         nargs="*",
         metavar="DATASET",
-        help="chars: loader names (default plate-tiles,vn-char-boxes); crops/e2e: folders "
+        help="chars: loader names (default: the four real plate sources convert/ holds out from); crops/e2e: folders "
         "(default bench/seg-and-ocr-us or bench/endtoend-us under the data root)",
     )
     p.add_argument("--model", type=Path, default=None, help="model folder (default: the shipped plate-chars)")

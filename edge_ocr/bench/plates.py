@@ -83,10 +83,11 @@ def to_pred(read: PlateRead, with_box: bool) -> Pred:
 
 
 def _read_once(reader: PlateReader, path: Path, crop: bool) -> tuple[list[PlateRead], dict[str, float]]:
+    """One timed read, decoding with the same checks `edge-ocr read` applies."""
+    from edge_ocr.imageio import load_image
+
     t0 = now_ms()
-    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if image is None:
-        raise EdgeOcrError(f"{path}: missing or not a readable image")
+    image = load_image(path)
     t1 = now_ms()
     if crop:
         one = reader.read_crop(image)
@@ -95,7 +96,8 @@ def _read_once(reader: PlateReader, path: Path, crop: bool) -> tuple[list[PlateR
         reads = reader.read_frame(image)
     t2 = now_ms()
     stages = {"decode": t1 - t0}
-    stages.update({k: float(v) for k, v in reader.last_timings.items() if k not in ("decode", "total")})
+    skip = ("decode", "total", "detect") if crop else ("decode", "total")  # crops are not detected
+    stages.update({k: float(v) for k, v in reader.last_timings.items() if k not in skip})
     stages["total"] = t2 - t0
     return reads, stages
 

@@ -60,7 +60,7 @@ def pairs_of(args: argparse.Namespace) -> list[tuple[str, str]]:
 
 def chars_outcome(args: argparse.Namespace) -> Outcome:
     args.out.mkdir(parents=True, exist_ok=True)
-    names = args.datasets or ["plate-tiles", "vn-char-boxes"]
+    names = args.datasets or ["plate-tiles", "plate-box-pages", "vn-char-boxes", "in-plate-chars"]
     charset = load_char_set(names, data_root(args.data), args.split, args.limit)
     runs = run_chars(
         args.model, charset, pairs_of(args), args.threads, args.warmup, args.repeat, args.progress
