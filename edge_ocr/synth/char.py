@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 
 import cv2
@@ -15,10 +16,18 @@ from edge_ocr.synth.glyphs import render_line
 SUPERSAMPLE = 3
 
 
+@lru_cache(maxsize=4096)
+def _glyph_mask(ch: str, font: str, cap: float, stroke: int) -> np.ndarray:
+    """Cached: rasterizing dominates the cost and the same glyphs recur thousands of times."""
+    mask = render_line(ch, font, cap, stroke).chars[0]
+    mask.setflags(write=False)
+    return mask
+
+
 def _glyph(ch: str, rng: np.random.Generator, fonts: Sequence[Path], cap: float) -> np.ndarray:
     font = str(fonts[int(rng.integers(len(fonts)))])
     stroke = int(rng.integers(0, 2 + int(cap // 25)))
-    mask = render_line(ch, font, cap, stroke).chars[0]
+    mask = _glyph_mask(ch, font, cap, stroke)
     sx = float(rng.uniform(0.7, 1.2))  # condensed to wide plate fonts
     return cv2.resize(mask, (max(1, round(mask.shape[1] * sx)), mask.shape[0]), interpolation=cv2.INTER_AREA)
 
