@@ -1,0 +1,189 @@
+"""`python -m convert all --data DIR --out models/plate-chars --seed 0`: retrain, export, verify, card.
+
+Subcommands run the stages one at a time against a work folder (--work) holding the Keras model:
+  data      preprocess and cache the sources, print the split sizes
+  train     train and save WORK/model.keras (+ WORK/training.json)
+  quantize  export the four model files from WORK/model.keras into --out
+  verify    held-out accuracy per format and source; exit 1 when an int8 file is over budget
+  card      verify, then write labels.txt, card.json, MODEL_CARD.md into --out
+  all       everything above in order
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections import Counter
+from dataclasses import asdict, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from convert.data import EXTRA_SOURCES, REAL_SOURCES, CharArrays, load_plate_arrays, split_masks, synth_arrays
+from edge_ocr.datasets import PLATE_LABELS
+from edge_ocr.preprocess import PreprocessSpec
+
+STAGES = ("data", "train", "quantize", "verify", "card", "all")
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        prog="python -m convert", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument("stage", choices=STAGES)
+    p.add_argument(
+        "--data", type=Path, default=None, help="shared data root (default: $EDGE_OCR_DATA or ../shared/data)"
+    )
+    p.add_argument("--out", type=Path, default=Path("models/plate-chars"))
+    p.add_argument(
+        "--work", type=Path, default=Path("build/convert"), help="intermediate files (Keras model, cache)"
+    )
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--epochs", type=int, default=None)
+    p.add_argument(
+        "--width", type=int, default=None, help="channels of the first conv block (16 -> ~110 k params)"
+    )
+    p.add_argument(
+        "--sources",
+        default=",".join(REAL_SOURCES + EXTRA_SOURCES),
+        help="training sources; held-out accuracy is measured on the real plate sources among them",
+    )
+    p.add_argument(
+        "--synth", type=int, default=0, help="synthetic renders per class added to training (0: none)"
+    )
+    p.add_argument("--epoch-samples", type=int, default=0, help="> 0: random training subset per epoch")
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--max-drop-pp", type=float, default=0.5)
+    p.add_argument("--min-agreement", type=float, default=0.99)
+    p.add_argument("--quick", action="store_true", help="tiny, fast run for tests: 2 epochs, narrow net")
+    return p.parse_args(argv)
+
+
+def load_splits(a: argparse.Namespace, spec: PreprocessSpec) -> dict[str, CharArrays]:
+    """train/val/test by group hash; val and test keep only the real plate sources."""
+    arrays = load_plate_arrays(
+        a.data, spec, a.sources.split(","), cache=a.work / "cache", progress=not a.quick
+    )
+    masks = split_masks(arrays.group)
+    real = np.array([not str(s).startswith(("chars74k", "synth")) for s in arrays.source])
+    splits = {
+        "train": arrays.take(masks["train"]),
+        "val": arrays.take(masks["val"] & real),
+        "test": arrays.take(masks["test"] & real),
+    }
+    if a.synth > 0:
+        from edge_ocr.synth import render_char
+
+        extra = synth_arrays(lambda ch, rng: render_char(ch, rng), a.synth, spec, a.seed)
+        splits["train"] = CharArrays.concat([splits["train"], extra])
+    return splits
+
+
+def counts(splits: dict[str, CharArrays]) -> dict[str, dict[str, int]]:
+    return {k: dict(sorted(Counter(map(str, v.source)).items())) for k, v in splits.items()}
+
+
+def train_config(a: argparse.Namespace) -> Any:
+    from convert.train import TrainConfig
+
+    cfg = TrainConfig(seed=a.seed, threads=a.threads, epoch_samples=a.epoch_samples)
+    if a.quick:
+        cfg = replace(cfg, epochs=2, width=8, batch_size=32, verbose=0)
+    if a.epochs is not None:
+        cfg = replace(cfg, epochs=a.epochs)
+    if a.width is not None:
+        cfg = replace(cfg, width=a.width)
+    return cfg
+
+
+def stage_train(a: argparse.Namespace, splits: dict[str, CharArrays]) -> None:
+    from convert.train import accuracy, train
+
+    cfg = train_config(a)
+    t0 = time.time()
+    model = train(splits["train"], splits["val"], len(PLATE_LABELS), cfg)
+    a.work.mkdir(parents=True, exist_ok=True)
+    model.save(a.work / "model.keras")
+    info = {
+        **asdict(cfg),
+        "params": int(model.count_params()),
+        "train_seconds": round(time.time() - t0, 1),
+        "sources": a.sources,
+        "synth_per_class": a.synth,
+        "val_accuracy_keras": accuracy(model, splits["val"]),
+        "command": " ".join(["python -m convert", *sys.argv[1:]]),
+    }
+    (a.work / "training.json").write_text(json.dumps(info, indent=2))
+    print(
+        f"trained {info['params']} params in {info['train_seconds']} s, val {info['val_accuracy_keras']:.4f}"
+    )
+
+
+def stage_quantize(a: argparse.Namespace, splits: dict[str, CharArrays]) -> None:
+    import keras
+
+    from convert.quantize import export_all
+    from convert.train import setup_tf
+
+    setup_tf(a.seed, a.threads)
+    model = keras.models.load_model(a.work / "model.keras")
+    rng = np.random.default_rng(a.seed)
+    calib = splits["train"].x[rng.permutation(len(splits["train"]))[: 64 if a.quick else 500]]
+    q = export_all(model, calib, a.out)
+    (a.work / "quant.json").write_text(json.dumps(asdict(q)))
+    print(f"exported to {a.out}: {q}")
+
+
+def stage_card(a: argparse.Namespace, splits: dict[str, CharArrays], spec: PreprocessSpec) -> None:
+    from convert.card import CardInputs, write_card
+    from convert.quantize import tflite_quant_params
+    from convert.verify import verify
+
+    report = verify(a.out, splits["test"], a.max_drop_pp, a.min_agreement)
+    training = json.loads((a.work / "training.json").read_text())
+    q = tflite_quant_params(a.out / "model_int8.tflite")
+    write_card(a.out, CardInputs("plate-chars", PLATE_LABELS, spec, q, report, training, counts(splits)))
+    print_report(report)
+
+
+def print_report(report: Any) -> None:
+    for k, r in report.formats.items():
+        per = ", ".join(f"{s} {100 * v:.2f}" for s, v in r.per_source.items())
+        print(f"{k:13s} {100 * r.accuracy:6.2f} % (n={r.n})  [{per}]")
+    print(f"agreement {report.agreement}  drop_pp {report.drop_pp}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    a = parse_args(argv)
+    spec = PreprocessSpec()
+    splits = load_splits(a, spec)
+    if a.stage in ("data", "all"):
+        print(json.dumps(counts(splits), indent=1))
+    if a.stage in ("train", "all"):
+        stage_train(a, splits)
+    if a.stage in ("quantize", "all"):
+        stage_quantize(a, splits)
+    if a.stage == "verify":
+        from convert.verify import ParityError, verify
+
+        try:
+            print_report(verify(a.out, splits["test"], a.max_drop_pp, a.min_agreement))
+        except ParityError as e:
+            print(f"PARITY FAILURE: {e}", file=sys.stderr)
+            return 1
+    if a.stage in ("card", "all"):
+        from convert.verify import ParityError
+
+        try:
+            stage_card(a, splits, spec)
+        except ParityError as e:
+            print(f"PARITY FAILURE: {e}", file=sys.stderr)
+            return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
