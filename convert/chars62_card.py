@@ -1,0 +1,108 @@
+"""Ship one experiment run as models/chars62: the four files, labels, card.json and MODEL_CARD.md.
+
+The card carries the held-out accuracies of the shipped files (measured by the run through the
+device runtimes), the text-mode figures measured here on rendered pages, and the table of every
+run of the experiment folder with the command that produced it.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+from convert.card import sha256
+from convert.chars62 import GOOD_TEST, GOOD_VAL, HND_TRAIN_WRITERS, LICENCES62, SPLIT_SEED
+from convert.quantize import FILES
+from edge_ocr.datasets import CHARS62
+from edge_ocr.textrender import HND_TEST_WRITER_FROM
+
+SPLIT_TEXT = (
+    f"GoodImg: stratified per class, seed {SPLIT_SEED}, test {GOOD_TEST:.0%} / val {GOOD_VAL:.0%} / rest train; "
+    f"EnglishHnd: by writer sample index (< {HND_TRAIN_WRITERS} train, < {HND_TEST_WRITER_FROM} val, rest test); "
+    "EnglishFnt: by font (sha1 of the group, 10 % test / 10 % val); synthetic renders: train only"
+)
+
+
+def load_runs(runs: Path) -> list[dict[str, Any]]:
+    out = []
+    for f in sorted(runs.glob("*/metrics.json")):
+        out.append(json.loads(f.read_text()))
+    return out
+
+
+def build_card62(model_dir: Path, run: dict[str, Any], text_mode: dict[str, Any]) -> dict[str, Any]:
+    channels = 2 if run["config"]["dual"] else 1
+    size = int(run["preprocess"]["size"])
+    files = {
+        k: {"path": f, "sha256": sha256(model_dir / f), "bytes": (model_dir / f).stat().st_size}
+        for k, f in FILES.items()
+    }
+    inp: dict[str, Any] = {
+        "shape": [1, size, size, channels],
+        "layout": "NHWC",
+        "dtype": "float32",
+        "preprocess": run["preprocess"],
+        "channels": channels,
+    }
+    if channels == 2:
+        inp["second_channel"] = "edge_ocr.textmode.dual_channels: Otsu binarization of the preprocessed grey"
+    counts = run["counts"]
+    sources = sorted({s for part in counts.values() for s in part})
+    return {
+        "name": "chars62",
+        "version": 1,
+        "task": "char-classification",
+        "num_classes": len(CHARS62),
+        "labels_file": "labels.txt",
+        "labels": list(CHARS62),
+        "input": inp,
+        "output": {"kind": "softmax probabilities", "shape": [1, len(CHARS62)]},
+        "files": files,
+        "quantization": {
+            "tflite_int8": run["quant"],
+            "onnx_int8": {
+                "format": "QDQ static, per-channel int8 weights, int8 activations, "
+                "float32 input/output, Softmax in float"
+            },
+        },
+        "metrics": {"heldout": run["test"], "split": SPLIT_TEXT, "text_mode": text_mode},
+        "training": {
+            "run": run["name"],
+            "command": run["command"],
+            "params": run["params"],
+            "config": run["config"],
+            "train_seconds": run["train_seconds"],
+        },
+        "data": [
+            {
+                "source": s,
+                "licence": LICENCES62.get(s, "see data README"),
+                "samples": {split: part.get(s, 0) for split, part in counts.items()},
+            }
+            for s in sources
+        ],
+    }
+
+
+def ship(
+    run_dir: Path, runs: Path, model_dir: Path, text_mode: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Copy the run's files, measure text mode (unless given) and write the card and MODEL_CARD.md."""
+    from convert.chars62_md import model_card_md
+
+    model_dir.mkdir(parents=True, exist_ok=True)
+    for f in FILES.values():
+        shutil.copyfile(run_dir / f, model_dir / f)
+    (model_dir / "labels.txt").write_text("\n".join(CHARS62) + "\n")
+    run = json.loads((run_dir / "metrics.json").read_text())
+    card = build_card62(model_dir, run, text_mode or {})
+    (model_dir / "card.json").write_text(json.dumps(card, indent=2) + "\n")
+    if text_mode is None:
+        from convert.chars62_text import measure_text_mode
+
+        card["metrics"]["text_mode"] = measure_text_mode(model_dir)
+        (model_dir / "card.json").write_text(json.dumps(card, indent=2) + "\n")
+    (model_dir / "MODEL_CARD.md").write_text(model_card_md(card, load_runs(runs)))
+    return card

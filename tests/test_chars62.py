@@ -1,0 +1,112 @@
+"""62-class reader: documented splits, data preparation, the shipped model folder and its accuracy."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from convert.chars62 import good_split, hnd_split, ink_box_crop, training_fonts62
+from edge_ocr.datasets import CHARS62, CharSample
+from edge_ocr.paths import default_model_dir
+
+MODEL = default_model_dir("chars62")
+
+
+def _samples(counts: dict[str, int]) -> list[CharSample]:
+    img = np.zeros((4, 4), np.uint8)
+    return [CharSample(img, ch, "t", f"g/{ch}{i}") for ch, n in counts.items() for i in range(n)]
+
+
+def test_good_split_is_stratified_and_seeded() -> None:
+    samples = _samples({"a": 100, "B": 40, "7": 20})
+    split = good_split(samples)
+    labels = np.array([s.label for s in samples])
+    for ch, n in (("a", 100), ("B", 40), ("7", 20)):
+        m = labels == ch
+        assert (split[m] == "test").sum() == round(0.15 * n)
+        assert (split[m] == "val").sum() == round(0.10 * n)
+    assert np.array_equal(split, good_split(samples))
+    assert not np.array_equal(split, good_split(samples, seed=1))
+
+
+def test_hnd_split_keeps_writers_apart() -> None:
+    samples = [CharSample(np.zeros((2, 2), np.uint8), "a", "hnd", f"hnd/writer{i}") for i in range(55)]
+    split = hnd_split(samples)
+    assert list(split[:42]) == ["train"] * 42
+    assert list(split[42:47]) == ["val"] * 5
+    assert list(split[47:]) == ["test"] * 8
+
+
+def test_ink_box_crop_pads_the_glyph_box() -> None:
+    img = np.full((60, 60), 255, np.uint8)
+    img[10:35, 20:30] = 0
+    crop = ink_box_crop(img)
+    assert crop.shape == (25 + 2 * 2, 10 + 2 * 2)  # pad = 8 % of the 25 px height = 2 px
+
+
+def test_training_fonts_leave_out_the_committed_ones() -> None:
+    from edge_ocr.synth import committed_fonts
+
+    names = {p.name for p in training_fonts62(exclude=committed_fonts())}
+    assert not names & {p.name for p in committed_fonts()}
+
+
+def test_model_folder_follows_the_contract() -> None:
+    from edge_ocr.models import ModelSpec
+
+    for backend in ("tflite", "onnx"):
+        for fmt in ("int8", "float"):
+            spec = ModelSpec.load(MODEL, fmt, backend)
+            assert "".join(spec.labels) == CHARS62
+            be = spec.open_backend()
+            out = be.run(np.zeros((2, *spec.input_shape[1:]), np.float32))
+            assert out.shape == (2, 62) and np.allclose(out.sum(1), 1.0, atol=0.02)
+    card = json.loads((MODEL / "card.json").read_text())
+    assert card["metrics"]["split"].startswith("GoodImg: stratified per class, seed 0")
+    assert card["training"]["params"] <= 300_000
+
+
+def _heldout(shared_data: Path, source: str) -> tuple[np.ndarray, np.ndarray]:
+    from convert.chars62 import boxed
+    from edge_ocr.datasets import load_chars74k_good, load_chars74k_hnd
+    from edge_ocr.models import ModelSpec
+    from edge_ocr.preprocess import batch_inputs
+
+    spec = ModelSpec.load(MODEL, "int8", "tflite")
+    if source == "chars74k-good":
+        s = load_chars74k_good(shared_data)
+        s = [x for x, part in zip(s, good_split(s), strict=True) if part == "test"]
+    else:
+        s = boxed(load_chars74k_hnd(shared_data))
+        s = [x for x, part in zip(s, hnd_split(s), strict=True) if part == "test"]
+    x = batch_inputs([c.image for c in s], spec.preprocess, dark_on_light=True)
+    pred = spec.open_backend().run(x).argmax(1)
+    return pred, np.array([CHARS62.index(c.label) for c in s])
+
+
+@pytest.mark.parametrize("source", ["chars74k-good", "chars74k-hnd"])
+def test_heldout_accuracy_reproduces_the_card(shared_data: Path, source: str) -> None:
+    """The int8 figure in card.json is what the shipped file scores on the documented split."""
+    pred, y = _heldout(shared_data, source)
+    card = json.loads((MODEL / "card.json").read_text())
+    want = card["metrics"]["heldout"]["tflite_int8"][source]
+    assert len(y) == want["n"]
+    acc = float((pred == y).mean())
+    print(f"{source}: int8 accuracy {acc:.4f} on {len(y)}")
+    assert acc == pytest.approx(want["accuracy"], abs=0.005)
+    assert acc > 0.5
+
+
+def test_cached_arrays_match_the_shared_preprocessing() -> None:
+    """Training inputs for a GoodImg crop are exactly what the reader computes for it."""
+    from edge_ocr.preprocess import PreprocessSpec, char_input
+
+    img = np.full((64, 64), 230, np.uint8)
+    cv2.putText(img, "g", (14, 44), cv2.FONT_HERSHEY_SIMPLEX, 1.4, 20, 3)
+    spec = PreprocessSpec(size=32, tighten=False)
+    a = char_input(img, spec, dark_on_light=True)
+    assert a.shape == (32, 32) and a.max() == pytest.approx(1.0) and a[0, 0] == 0.0
