@@ -77,7 +77,7 @@ def load_splits(a: argparse.Namespace, spec: PreprocessSpec) -> dict[str, CharAr
     if a.synth > 0:
         from edge_ocr.synth import render_char
 
-        extra = synth_arrays(lambda ch, rng: render_char(ch, rng), a.synth, spec, a.seed)
+        extra = synth_arrays(lambda ch, rng: render_char(ch, rng), a.synth, spec, a.seed, a.work / "cache")
         splits["train"] = CharArrays.concat([splits["train"], extra])
     return splits
 

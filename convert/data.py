@@ -105,12 +105,21 @@ def synth_arrays(
     n_per_class: int,
     spec: PreprocessSpec,
     seed: int,
+    cache: Path | None = None,
 ) -> CharArrays:
     """Rendered characters (all go to training: they are never used to measure accuracy)."""
+    f = cache / f"synth-{n_per_class}-{seed}-{spec.size}-{spec.margin}.npz" if cache is not None else None
+    if f is not None and f.exists():
+        d = np.load(f)
+        return CharArrays(d["x"], d["y"], d["source"], d["group"])
     rng = np.random.default_rng(seed)
     samples = [
         CharSample(render(ch, rng), ch, "synth", f"synth/{i}")
-        for ch in PLATE_LABELS
+        for ch in tqdm(PLATE_LABELS, desc="synth", mininterval=2.0)
         for i in range(n_per_class)
     ]
-    return to_arrays(samples, spec, progress=True)
+    arrays = to_arrays(samples, spec, progress=False)
+    if f is not None:
+        f.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(f, x=arrays.x, y=arrays.y, source=arrays.source, group=arrays.group)
+    return arrays
