@@ -51,6 +51,8 @@ def machine_info() -> dict[str, Any]:
         "cpu_model": cpu_model(),
         "cpu_count": os.cpu_count(),
         "versions": versions(),
+        # Other processes skew timings: the load average at the start says how quiet the machine was.
+        "load_avg_1m": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None,
         "python_executable": sys.executable,
     }
 

@@ -67,9 +67,7 @@ def chars_outcome(args: argparse.Namespace) -> Outcome:
     )
     doc = base_doc("chars", args, {r.name: r.sha256 for r in runs})
     doc["dataset"] = {"name": charset.name, "n": len(charset.samples)}
-    doc["runs"] = [
-        {**r.to_json(), "dataset": charset.name.split(":")[0], "headline": _char_headline(r)} for r in runs
-    ]
+    doc["runs"] = [{**r.to_json(), "dataset": args.split, "headline": _char_headline(r)} for r in runs]
     doc["float_vs_int8"] = compare_formats(runs)
     doc["peak_rss_mb"] = round(peak_rss_mb(), 1)
     out_plots = [
