@@ -1,0 +1,194 @@
+"""`edge-ocr` command line: one small parser builder + one command function per subcommand.
+
+Exit codes: 0 ok, 1 some input failed (the others were still processed), 2 usage, config or model
+errors. Library errors arrive as EdgeOcrError subclasses and are turned into messages here only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from edge_ocr.errors import ConfigError, EdgeOcrError, ModelError, SourceError
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".pgm", ".ppm")
+
+
+@dataclass(frozen=True)
+class Command:
+    help: str
+    build: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], int]
+
+
+def build_read_parser(p: argparse.ArgumentParser) -> None:
+    p.add_argument("inputs", nargs="+", metavar="FILE|DIR", help="images, or folders of images")
+    p.add_argument("--crop", action="store_true", help="each image is a plate crop: skip detection")
+    p.add_argument("--region", default="auto", choices=("auto", "us", "eu", "br"))
+    p.add_argument("--backend", default="tflite", choices=("tflite", "onnx"))
+    p.add_argument("--format", dest="fmt", default="int8", choices=("int8", "float"))
+    p.add_argument("--model", metavar="DIR", default=None, help="model folder (default: models/plate-chars)")
+    p.add_argument("--threads", type=_positive_int, default=1, help="inference threads (default 1)")
+    p.add_argument("--annotate", metavar="OUTDIR", default=None, help="write annotated copies here")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        v = 0
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
+    return v
+
+
+def iter_inputs(inputs: Sequence[str]) -> Iterator[Path]:
+    """Files as given (even with odd suffixes: a bad file is reported), folders expanded sorted."""
+    for name in inputs:
+        path = Path(name)
+        if path.is_dir():
+            yield from sorted(
+                p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
+            )
+        else:
+            yield path
+
+
+def cmd_read(args: argparse.Namespace) -> int:
+    """Read plates from each image; one JSON object per image on stdout."""
+    from edge_ocr.imageio import load_image
+    from edge_ocr.pipeline import Reader
+
+    reader = Reader(args.model, backend=args.backend, fmt=args.fmt, region=args.region, threads=args.threads)
+    outdir = Path(args.annotate) if args.annotate else None
+    if outdir is not None:
+        outdir.mkdir(parents=True, exist_ok=True)
+    failed = 0
+    for path in iter_inputs(args.inputs):
+        try:
+            t0 = time.perf_counter()
+            image = load_image(path)
+            reads = (
+                [r for r in [reader.read_crop(image)] if r is not None]
+                if args.crop
+                else reader.read_frame(image)
+            )
+            ms = 1000.0 * (time.perf_counter() - t0)
+        except SourceError as e:
+            print(f"edge-ocr: {e}", file=sys.stderr)
+            failed += 1
+            continue
+        h, w = image.shape[:2]
+        out = {
+            "file": str(path),
+            "ms": round(ms, 2),
+            "width": int(w),
+            "height": int(h),
+            "plates": [r.to_json() for r in reads],
+        }
+        sys.stdout.write(json.dumps(out) + "\n")
+        sys.stdout.flush()
+        if outdir is not None:
+            from edge_ocr.annotate import annotate, write_annotated
+
+            write_annotated(outdir, path, annotate(image, reads))
+    return 1 if failed else 0
+
+
+def build_info_parser(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", metavar="DIR", default=None, help="model folder (default: models/plate-chars)")
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    """Versions, available backends and a summary of the model card."""
+    import platform
+
+    from edge_ocr import __version__
+    from edge_ocr.backends import available_backends, backend_names
+    from edge_ocr.models import ModelSpec
+    from edge_ocr.paths import default_model_dir
+
+    lines = [f"edge-ocr {__version__}", f"python {platform.python_version()} ({platform.machine()})"]
+    lines += [f"{name} {_version(name)}" for name in ("numpy", "cv2", "ai_edge_litert", "onnxruntime")]
+    lines.append(f"backends: {', '.join(available_backends())} (known: {', '.join(backend_names())})")
+    spec = ModelSpec.load(args.model or default_model_dir(), "int8", "tflite")
+    card = spec.card
+    lines.append(
+        f"model: {spec.directory} {spec.name} v{spec.version}, {spec.num_classes} classes, "
+        f"input {list(spec.input_shape)}"
+    )
+    for key, entry in card.get("files", {}).items():
+        lines.append(
+            f"  {key}: {entry.get('path')} {entry.get('bytes', '?')} bytes sha256 "
+            f"{str(entry.get('sha256', ''))[:12]}"
+        )
+    for key, value in card.get("metrics", {}).items():
+        if not isinstance(value, (dict, list)):
+            lines.append(f"  metric {key}: {value}")
+    sys.stdout.write("\n".join(lines) + "\n")
+    return 0
+
+
+def _version(module: str) -> str:
+    import importlib
+
+    try:
+        m = importlib.import_module(module)
+    except ImportError:
+        return "not installed"
+    return str(getattr(m, "__version__", "?"))
+
+
+def _daemon_commands() -> dict[str, Command]:
+    """`run` and `check-config` live in daemon_cli.py; imported lazily so `read` stays light."""
+    from edge_ocr import daemon_cli as d
+
+    return {
+        "run": Command("run the camera daemon (see systemd/)", d.build_run_parser, d.cmd_run),
+        "check-config": Command("validate a daemon config file", d.build_check_parser, d.cmd_check_config),
+    }
+
+
+COMMANDS: dict[str, Command] = {
+    "read": Command("read plates from images (JSON lines on stdout)", build_read_parser, cmd_read),
+    "info": Command("versions, backends and model card summary", build_info_parser, cmd_info),
+}
+
+
+def all_commands() -> dict[str, Command]:
+    cmds = dict(COMMANDS)
+    with contextlib.suppress(ImportError):  # a trimmed install without the daemon
+        cmds.update(_daemon_commands())
+    return cmds
+
+
+def build_parser(commands: dict[str, Command]) -> argparse.ArgumentParser:
+    from edge_ocr import __version__
+
+    parser = argparse.ArgumentParser(prog="edge-ocr", description="Read licence plates on small devices.")
+    parser.add_argument("--version", action="version", version=f"edge-ocr {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, cmd in commands.items():
+        cmd.build(sub.add_parser(name, help=cmd.help, description=cmd.run.__doc__))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    commands = all_commands()
+    args = build_parser(commands).parse_args(argv)
+    try:
+        return commands[args.command].run(args)
+    except (ModelError, ConfigError) as e:
+        print(f"edge-ocr: {e}", file=sys.stderr)
+        return 2
+    except EdgeOcrError as e:
+        print(f"edge-ocr: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,198 @@
+"""Reader: plate crop or whole frame in, PlateReads out. Pure and synchronous: no I/O after loading.
+
+Segmentation proposes a few hypotheses and the classifier, run once over all of their characters,
+picks the one it reads most confidently. That costs one batched model call per plate and repairs
+most binarization mistakes that geometry alone cannot judge.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from edge_ocr.assemble import PlateAssembler
+from edge_ocr.classify import CharClassifier
+from edge_ocr.models import ModelSpec
+from edge_ocr.paths import default_model_dir
+from edge_ocr.preprocess import to_gray
+from edge_ocr.segment import ContourSegmenter, Hypothesis
+from edge_ocr.types import Box, CharBox, CharPrediction, PlateRead, PlateRegion, Point
+
+STAGES = ("detect", "segment", "classify", "assemble")
+
+
+@dataclass(frozen=True)
+class ReadParams:
+    hypotheses: int = 4  # segmentations re-ranked by the classifier
+    min_length: int = 4  # frame reads shorter than this are bolts, stickers or partial plates
+    min_confidence: float = 0.3  # frame reads below this are dropped
+    max_regions: int = 6  # detector proposals read per frame
+    nms_iou: float = 0.3
+    weak_end: float = 0.2  # a first/last char below this confidence is trimmed (graphics, frames)
+    weak_inner: float = 0.0  # any char below this is dropped (state graphics between groups)
+
+
+class Reader:
+    """The device-side plate reader; see the module docstring for how a plate is read."""
+
+    def __init__(
+        self,
+        model_dir: str | Path | None = None,
+        backend: str = "tflite",
+        fmt: str = "int8",
+        region: str = "auto",
+        threads: int = 1,
+        detector: str = "auto",
+        params: ReadParams | None = None,
+        clock: Callable[[], float] = time.perf_counter,
+        **overrides: Any,
+    ) -> None:
+        spec = ModelSpec.load(model_dir or default_model_dir(), fmt, backend)
+        self.spec = spec
+        self.classifier = CharClassifier(spec, spec.open_backend(threads), topk=3)
+        self.segmenter = ContourSegmenter()
+        self.assembler = PlateAssembler(region)
+        base = params or ReadParams()
+        known = {k: v for k, v in overrides.items() if k in ReadParams.__dataclass_fields__}
+        self.params = ReadParams(**{**base.__dict__, **known})
+        self.detector_name = detector
+        self._detector: Any = None
+        self.clock = clock
+        self.last_timings: dict[str, float] = {}
+
+    def _detect(self, gray: np.ndarray) -> list[PlateRegion]:
+        if self._detector is None:
+            from edge_ocr.detect import make_detector
+
+            self._detector = make_detector(self.detector_name)
+        regions: list[PlateRegion] = self._detector.detect(gray)
+        return regions
+
+    def read_crop(self, image: np.ndarray) -> PlateRead | None:
+        """Read one plate crop (the whole image is the plate); None when no characters are found."""
+        self.last_timings = dict.fromkeys(STAGES, 0.0)
+        gray = to_gray(image)
+        h, w = gray.shape[:2]
+        corners: tuple[Point, Point, Point, Point] = ((0, 0), (w, 0), (w, h), (0, h))
+        return self._read(gray, Box(0, 0, w, h), corners, None, ())
+
+    def read_frame(self, image: np.ndarray) -> list[PlateRead]:
+        """Detect plates in a frame, read the best proposals, keep plausible reads, best first."""
+        self.last_timings = dict.fromkeys(STAGES, 0.0)
+        gray = to_gray(image)
+        t0 = self.clock()
+        regions = self._detect(gray)[: self.params.max_regions]
+        self.last_timings["detect"] = 1000.0 * (self.clock() - t0)
+        reads = []
+        for r in regions:
+            read = self._read(r.crop, r.box, r.corners, r.corners, r.char_boxes)
+            if read is not None and self._plausible(read):
+                reads.append(read)
+        return _nms(sorted(reads, key=lambda r: -r.confidence), self.params.nms_iou)
+
+    def _plausible(self, read: PlateRead) -> bool:
+        return len(read.plate) >= self.params.min_length and read.confidence >= self.params.min_confidence
+
+    def _timed(self, stage: str, t0: float) -> float:
+        t1 = self.clock()
+        self.last_timings[stage] = self.last_timings.get(stage, 0.0) + 1000.0 * (t1 - t0)
+        return t1
+
+    def _read(
+        self,
+        crop: np.ndarray,
+        box: Box,
+        corners: tuple[Point, Point, Point, Point],
+        frame_corners: tuple[Point, Point, Point, Point] | None,
+        hint: Sequence[CharBox],
+    ) -> PlateRead | None:
+        t = self.clock()
+        hyps = self.segmenter.hypotheses(crop, self.params.hypotheses)
+        if hint:
+            hyps.append(Hypothesis(tuple(hint), 0.0, "detector"))
+        t = self._timed("segment", t)
+        if not hyps:
+            return None
+        all_boxes = [b for h in hyps for b in h.boxes]
+        probs = self.classifier.scores(crop, all_boxes)
+        preds = self.classifier.predictions(all_boxes, probs)
+        t = self._timed("classify", t)
+        best = self._choose(hyps, preds)
+        t = self._timed("assemble", t)
+        if best is None:
+            return None
+        chars, ranked = best
+        (top, region), cands = ranked[0], tuple(c for c, _ in ranked)
+        if frame_corners is not None:
+            chars = [_to_frame(c, crop.shape, frame_corners) for c in chars]
+        return PlateRead(
+            top.plate, top.confidence, region, top.matches_pattern, box, corners, cands, tuple(chars)
+        )
+
+    def _choose(
+        self, hyps: list[Hypothesis], preds: list[CharPrediction]
+    ) -> tuple[list[CharPrediction], list[Any]] | None:
+        """The hypothesis whose best assembled candidate scores highest (confidence, length, pattern)."""
+        best: tuple[float, list[CharPrediction], list[Any]] | None = None
+        i = 0
+        for h in hyps:
+            chars = _trim_weak(preds[i : i + len(h.boxes)], self.params)
+            i += len(h.boxes)
+            ranked = self.assembler.candidates(chars)
+            if not ranked:
+                continue
+            # Confidence x length: confidently read characters add up, junk adds little, and a
+            # hypothesis that lost characters cannot win on a high mean alone.
+            top = ranked[0][0]
+            score = top.confidence * len(chars) * (1.0 if top.matches_pattern else 0.8)
+            if best is None or score > best[0]:
+                best = (score, chars, ranked)
+        return None if best is None else (best[1], best[2])
+
+
+def _trim_weak(chars: list[CharPrediction], p: ReadParams) -> list[CharPrediction]:
+    """Drop characters the model hardly recognises: state graphics, frame pieces, stickers.
+
+    A character that weak would make the read wrong anyway, so dropping it costs little when it was
+    real and repairs the read when it was not. At least `min_length` characters are kept.
+    """
+    while len(chars) > p.min_length and min(chars[0].confidence, chars[-1].confidence) < p.weak_end:
+        chars = chars[1:] if chars[0].confidence <= chars[-1].confidence else chars[:-1]
+    weakest = sorted(range(len(chars)), key=lambda i: chars[i].confidence)
+    drop = {i for i in weakest[: max(0, len(chars) - p.min_length)] if chars[i].confidence < p.weak_inner}
+    return [c for i, c in enumerate(chars) if i not in drop]
+
+
+def _to_frame(c: CharPrediction, shape: tuple[int, ...], quad: tuple[Point, ...]) -> CharPrediction:
+    """Map a char box from rectified-crop pixels to frame pixels through the crop's homography."""
+    import cv2
+
+    h, w = shape[:2]
+    src = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
+    m = cv2.getPerspectiveTransform(src, np.array(quad, np.float32))
+    b = c.box
+    pts = np.array([[b.x, b.y], [b.x2, b.y], [b.x2, b.y2], [b.x, b.y2]], np.float32).reshape(-1, 1, 2)
+    q = cv2.perspectiveTransform(pts, m).reshape(-1, 2)
+    x1, y1 = np.floor(q.min(axis=0)).astype(int)
+    x2, y2 = np.ceil(q.max(axis=0)).astype(int)
+    return CharPrediction(
+        c.char, c.confidence, Box(int(x1), int(y1), int(x2 - x1), int(y2 - y1)), c.topk, c.row
+    )
+
+
+def _nms(reads: list[PlateRead], iou: float) -> list[PlateRead]:
+    kept: list[PlateRead] = []
+    for r in reads:
+        if all(r.box.iou(k.box) <= iou for k in kept):
+            kept.append(r)
+    return kept
+
+
+def geometric_mean(values: Sequence[float]) -> float:
+    return math.exp(sum(math.log(max(v, 1e-9)) for v in values) / len(values)) if values else 0.0
