@@ -21,6 +21,7 @@ from edge_ocr.detect_geometry import (
     bounding_box,
     crop_char_boxes,
     fit_line,
+    ink_score,
     line_score,
     plate_corners,
     rectify,
@@ -49,6 +50,7 @@ class CharLineConfig:
     levels: int = 3
     max_proposals: int = 12
     nms_iou: float = 0.4
+    min_score: float = 0.03  # proposals below this are dropped before NMS (set on composites)
     lines: LineParams = field(default_factory=LineParams)
     geometry: PlateGeometry = field(default_factory=PlateGeometry)
 
@@ -88,20 +90,23 @@ class CharLineDetector:
                 break
             for boxes, dark in glyph_candidates(level, cfg.lines):
                 for line in group_lines(boxes, dark, cfg.lines):
-                    prop = self._score(line, scale, w, h)
+                    prop = self._score(gray, line, scale)
                     if prop is not None:
                         out.append(prop)
             scale /= 2.0
             level = _resize(level, 0.5)
         return out
 
-    def _score(self, line: CharLine, scale: float, w: int, h: int) -> _Proposal | None:
+    def _score(self, gray: np.ndarray, line: CharLine, scale: float) -> _Proposal | None:
+        h, w = gray.shape
         boxes = line.boxes / scale
         fit = fit_line(boxes)
         if fit is None or abs(math.degrees(fit.angle)) > self.config.geometry.max_angle_deg:
             return None
         score = line_score(boxes, fit)
-        if score <= 0.0:
+        if score > 0.0:
+            score *= 0.25 + 0.75 * ink_score(gray, boxes, line.dark)
+        if score <= self.config.min_score:
             return None
         corners = plate_corners(fit, self.config.geometry)
         box = bounding_box(corners, w, h)

@@ -5,6 +5,7 @@ with random scale, perspective and lighting into plate-free frames (negatives/),
 box is known. bench/endtoend-us is only measured, never tuned on.
 
     PYTHONPATH=. python -m edge_ocr.detect_eval composite --n 200
+    PYTHONPATH=. python -m edge_ocr.detect_eval synth --n 100 --style us
     PYTHONPATH=. python -m edge_ocr.detect_eval bench
     PYTHONPATH=. python -m edge_ocr.detect_eval negatives
 """
@@ -93,6 +94,18 @@ def composite_scenes(root: Path, n: int, seed: int) -> Iterator[Scene]:
         yield Scene(f"{i}:{plate_path.name}", img, box)
 
 
+def synth_scenes(root: Path, n: int, seed: int, style: str = "us") -> Iterator[Scene]:
+    """Rendered plates (edge_ocr.synth) on rendered cars, or on real plate-free frames."""
+    from edge_ocr.synth.scene import random_scene
+
+    rng = np.random.default_rng(seed)
+    negs = _images(root / "negatives")
+    for i in range(n):
+        bg = _imread(negs[rng.integers(len(negs))]) if i % 2 else None
+        sc = random_scene(rng, style=style, background=bg)
+        yield Scene(f"{i}:{sc.plates[0].text}", sc.image, sc.plates[0].box)
+
+
 def bench_scenes(folder: Path) -> Iterator[Scene]:
     for txt in sorted(folder.glob("*.txt")):
         f = txt.read_text().split()
@@ -109,13 +122,15 @@ def evaluate(det: PlateDetector, scenes: Iterator[Scene], total: int, iou: float
     """recall@k (first proposal with IoU >= iou within the top k), proposals per frame, ms."""
     hits = {k: 0 for k in KS}
     ms: list[float] = []
+    cpu: list[float] = []
     counts: list[int] = []
     misses: list[str] = []
     n = 0
     for sc in tqdm(scenes, total=total, leave=False):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         regions = det.detect(sc.image)
         ms.append((time.perf_counter() - t0) * 1000)
+        cpu.append((time.process_time() - c0) * 1000)
         counts.append(len(regions))
         if sc.box is None:
             continue
@@ -129,6 +144,8 @@ def evaluate(det: PlateDetector, scenes: Iterator[Scene], total: int, iou: float
         "images": len(ms),
         "ms_median": round(float(np.median(ms)), 1),
         "ms_p90": round(float(np.percentile(ms, 90)), 1),
+        "cpu_ms_median": round(float(np.median(cpu)), 1),
+        "cpu_ms_p90": round(float(np.percentile(cpu, 90)), 1),
         "proposals_mean": round(float(np.mean(counts)), 2),
     }
     if n:
@@ -139,7 +156,8 @@ def evaluate(det: PlateDetector, scenes: Iterator[Scene], total: int, iou: float
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m edge_ocr.detect_eval")
-    ap.add_argument("what", choices=["composite", "bench", "negatives"])
+    ap.add_argument("what", choices=["composite", "synth", "bench", "negatives"])
+    ap.add_argument("--style", default="us", help="plate style of the synth scenes")
     ap.add_argument("--data", default=None)
     ap.add_argument("--n", type=int, default=200)
     ap.add_argument("--seed", type=int, default=0)
@@ -151,6 +169,8 @@ def main(argv: list[str] | None = None) -> int:
     det = make_detector(a.detector)
     if a.what == "composite":
         res = evaluate(det, composite_scenes(root, a.n, a.seed), a.n)
+    elif a.what == "synth":
+        res = evaluate(det, synth_scenes(root, a.n, a.seed, a.style), a.n)
     elif a.what == "bench":
         folder = root / "bench" / "endtoend-us"
         res = evaluate(det, bench_scenes(folder), len(list(folder.glob("*.txt"))))

@@ -23,6 +23,7 @@ CROP_HEIGHT = 64  # canonical height of the rectified plate crop handed to the r
 class PlateGeometry:
     height_per_glyph: float = 1.9  # plate height / glyph height
     end_margin: float = 0.55  # plate margin at each end of the row, in glyph heights
+    min_aspect: float = 2.0  # no plate is squarer than a US one (12 x 6 in); covers partial rows
     max_angle_deg: float = 25.0
 
 
@@ -59,8 +60,8 @@ def fit_line(boxes: np.ndarray) -> LineFit | None:
 
 def plate_corners(fit: LineFit, geo: PlateGeometry) -> tuple[Point, Point, Point, Point]:
     """Top-left, top-right, bottom-right, bottom-left of the inferred plate outline."""
-    w = fit.length + 2 * geo.end_margin * fit.glyph_h
     h = geo.height_per_glyph * fit.glyph_h
+    w = max(fit.length + 2 * geo.end_margin * fit.glyph_h, geo.min_aspect * h)
     c, s = math.cos(fit.angle), math.sin(fit.angle)
     ux, uy, vx, vy = c * w / 2, s * w / 2, -s * h / 2, c * h / 2
     x0, y0 = fit.center
@@ -126,3 +127,40 @@ def line_score(boxes: np.ndarray, fit: LineFit) -> float:
     even = float(np.mean((pitch > 0.5 * med) & (pitch < 1.7 * med)))
     pitch_ok = 1.0 if 0.35 <= med <= 1.1 else 0.5
     return f_n * math.exp(-h_cv / 0.12) * math.exp(-fit.residual / 0.12) * even * pitch_ok
+
+
+def ink_score(gray: np.ndarray, boxes: np.ndarray, dark: bool) -> float:
+    """Whether the glyphs are the only ink on their row, as on a plate, not in clutter or noise.
+
+    Otsu over the glyph boxes and the gaps between neighbours separates ink from background; on
+    a plate almost all ink falls inside the glyph boxes and the gaps are clean background. The
+    row mask follows each neighbour pair, so a tilted row does not pull in the car around it.
+    """
+    order = np.argsort(boxes[:, 0])
+    b = np.round(boxes[order]).astype(int)
+    x0, y0 = max(0, int(b[:, 0].min())), max(0, int(b[:, 1].min()))
+    x1, y1 = int((b[:, 0] + b[:, 2]).max()), int((b[:, 1] + b[:, 3]).max())
+    band = gray[y0:y1, x0:x1]
+    if band.size < 16:
+        return 0.0
+    row = np.zeros(band.shape, dtype=bool)
+    inside = np.zeros(band.shape, dtype=bool)
+    for (ax, ay, _aw, ah), (bx, by, bw, bh) in zip(b[:-1], b[1:], strict=True):
+        top, bot = min(ay, by) - y0, max(ay + ah, by + bh) - y0
+        row[max(0, top) : bot, max(0, ax - x0) : bx + bw - x0] = True
+    for bx, by, bw, bh in b:
+        inside[max(0, by - y0) : by + bh - y0, max(0, bx - x0) : bx + bw - x0] = True
+    px = band[row].reshape(-1, 1)
+    if px.size < 16:
+        return 0.0
+    flag = (cv2.THRESH_BINARY_INV if dark else cv2.THRESH_BINARY) + cv2.THRESH_OTSU
+    _, ink_px = cv2.threshold(px, 0, 1, flag)
+    ink = np.zeros(band.shape, dtype=bool)
+    ink[row] = ink_px.reshape(-1).astype(bool)
+    gaps = row & ~inside
+    fill_in = float(ink[inside & row].mean()) if (inside & row).any() else 0.0
+    fill_out = float(ink[gaps].mean()) if gaps.any() else 0.0
+    fg, bg = band[ink], band[row & ~ink]
+    contrast = abs(float(fg.mean()) - float(bg.mean())) if fg.size and bg.size else 0.0
+    separation = max(0.0, fill_in - 2.0 * fill_out) / max(fill_in, 1e-6)
+    return separation * min(1.0, contrast / 40.0)

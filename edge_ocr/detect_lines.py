@@ -32,7 +32,7 @@ class LineParams:
     min_fill: float = 0.12  # ink pixels / box area
     max_fill: float = 0.92
     block_factor: float = 1.7  # local-mean window relative to min_h: must not reach past a small plate
-    offsets: tuple[float, ...] = (0.3,)  # pixel vs local mean, in local standard deviations
+    offsets: tuple[float, ...] = (0.6,)  # pixel vs local mean, in local standard deviations
     min_offset: float = 3.0  # grey levels, so flat areas do not turn into noise blobs
     max_gap: float = 1.25  # horizontal gap between neighbours, in glyph heights
     max_overlap: float = 0.25  # neighbours may overlap by this much (italics, touching)
@@ -60,13 +60,14 @@ def glyph_candidates(gray: np.ndarray, p: LineParams) -> list[tuple[np.ndarray, 
     block = int(p.block_factor * p.min_h) | 1
     g = gray.astype(np.float32)
     mean = cv2.blur(g, (block, block))
-    std = np.sqrt(np.maximum(cv2.blur(g * g, (block, block)) - mean * mean, 0.0))
+    var = cv2.sqrBoxFilter(g, cv2.CV_32F, (block, block)) - mean * mean
+    std = cv2.sqrt(cv2.max(var, 0.0))
     diff = g - mean
     out = []
     for k in p.offsets:
-        off = np.maximum(k * std, p.min_offset)
-        out.append((_shape_filter((diff < -off).astype(np.uint8), p), True))
-        out.append((_shape_filter((diff > off).astype(np.uint8), p), False))
+        off = cv2.max(std * k, p.min_offset)
+        out.append((_shape_filter(cv2.compare(diff, -off, cv2.CMP_LT), p), True))
+        out.append((_shape_filter(cv2.compare(diff, off, cv2.CMP_GT), p), False))
     return out
 
 
