@@ -61,11 +61,11 @@ def glyph_candidates(gray: np.ndarray, p: LineParams) -> list[tuple[np.ndarray, 
     g = gray.astype(np.float32)
     mean = cv2.blur(g, (block, block))
     var = cv2.sqrBoxFilter(g, cv2.CV_32F, (block, block)) - mean * mean
-    std = cv2.sqrt(cv2.max(var, 0.0))
+    std = cv2.sqrt(np.maximum(var, 0.0))
     diff = g - mean
     out = []
     for k in p.offsets:
-        off = cv2.max(std * k, p.min_offset)
+        off = np.maximum(std * k, np.float32(p.min_offset))
         out.append((_shape_filter(cv2.compare(diff, -off, cv2.CMP_LT), p), True))
         out.append((_shape_filter(cv2.compare(diff, off, cv2.CMP_GT), p), False))
     return out
