@@ -46,7 +46,7 @@ class ReaderConfig:
     format: str = _f("int8", choices=("int8", "float"))
     region: str = "auto"
     threads: int = _f(1, min=1, max=64)
-    min_confidence: float = _f(0.3, min=0.0, max=1.0)
+    min_confidence: float = _f(0.5, min=0.0, max=1.0)  # reads the tracker votes with
     min_length: int = _f(4, min=1, max=20)  # shorter reads (bolts, partly visible plates) are ignored
     require_pattern: bool = False  # keep only reads that match a region pattern
 
@@ -60,6 +60,7 @@ class TrackerConfig:
     end_after_s: float = _f(1.5, min=0.0)  # unseen this long: `end`
     cooldown_s: float = _f(60.0, min=0.0)  # same plate again within this: no new `new`
     update_min_gain: float = _f(0.05, min=0.0, max=1.0)
+    nested_inside: float = _f(0.6, min=0.0, max=1.0)  # drop reads this much inside another (0: keep all)
 
 
 @dataclass(frozen=True)

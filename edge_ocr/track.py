@@ -49,6 +49,24 @@ class KnownPlates:
         return best[1] if best else None
 
 
+def drop_nested(reads: list[PlateRead], inside: float) -> list[PlateRead]:
+    """Drop reads lying mostly inside a larger read's box: the state name or slogan printed on a
+    plate is text too, but one plate carries one registration."""
+    if inside <= 0:
+        return reads
+    kept: list[PlateRead] = []
+    for r in sorted(reads, key=lambda r: -r.box.area):
+        if not any(_inside_fraction(r.box, k.box) >= inside for k in kept):
+            kept.append(r)
+    return kept
+
+
+def _inside_fraction(a: Box, b: Box) -> float:
+    ix = max(0, min(a.x2, b.x2) - max(a.x, b.x))
+    iy = max(0, min(a.y2, b.y2) - max(a.y, b.y))
+    return ix * iy / a.area if a.area else 0.0
+
+
 def _same_plate(a: str, b: str) -> bool:
     """One character off, or one read is a part of the other (a plate cut by the frame edge)."""
     return edit_distance(a, b) <= 1 or (min(len(a), len(b)) >= 3 and (a in b or b in a))
@@ -127,7 +145,8 @@ class PlateTracker:
     def update(self, reads: Iterable[PlateRead], now: float) -> list[PlateEvent]:
         """Feed one frame's reads (possibly none) seen at time `now`; returns the events it caused."""
         events: list[PlateEvent] = []
-        touched = self._associate([r for r in reads if r.plate], now)
+        kept = drop_nested([r for r in reads if r.plate], self.cfg.nested_inside)
+        touched = self._associate(kept, now)
         for track in touched:
             events.extend(self._check(track, now))
         events.extend(self._expire(now))

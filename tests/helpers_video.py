@@ -98,7 +98,16 @@ def render_video(
 
 def spaced(plates: list[str], cross: int = 30, gap: int = 15, start: int = 5) -> tuple[list[Vehicle], int]:
     """One vehicle after another with an empty road between them; returns (vehicles, total frames)."""
-    colours = [(40, 40, 160), (150, 60, 30), (30, 120, 30), (170, 170, 170), (20, 20, 20), (0, 140, 200)]
+    colours = [
+        (40, 40, 160),
+        (150, 60, 30),
+        (30, 120, 30),
+        (170, 170, 170),
+        (20, 20, 20),
+        (0, 140, 200),
+        (120, 40, 120),
+        (200, 200, 60),
+    ]
     vehicles = [
         Vehicle(
             p, start + k * (cross + gap), cross, colours[k % len(colours)], direction=1 if k % 2 == 0 else -1

@@ -117,3 +117,13 @@ def test_partial_plate_track_is_not_a_second_vehicle() -> None:
     news = [e for e in run(t, frames) if e.kind == "new"]
     assert [e.plate for e in news] == ["ABC1234"]
     assert t.suppressed == 1
+
+
+def test_text_inside_a_plate_is_not_a_second_plate() -> None:
+    plate = read("KTR4829", x=400)  # box 120 x 30 at (400, 300)
+    header = PlateRead("TEXAS", 0.99, "us", True, Box(430, 298, 50, 12), plate.corners, (), ())
+    t = tracker(min_frames=2)
+    news = [e for e in run(t, [[header, plate]] * 3) if e.kind == "new"]
+    assert [e.plate for e in news] == ["KTR4829"]
+    keep_all = tracker(min_frames=2, nested_inside=0.0)
+    assert len([e for e in run(keep_all, [[header, plate]] * 3) if e.kind == "new"]) == 2
