@@ -31,6 +31,16 @@ from edge_ocr.models import ModelSpec
 from edge_ocr.paths import data_root
 
 STAGES = ("decode", "detect", "segment", "classify", "assemble", "total")
+DEFINITIONS = (
+    "Definitions: top-1/exact = the read matched to the labelled plate (IoU >= 0.3 for photos; the most "
+    "confident read for crops) has exactly its text; top-N = the text is among that read's N best "
+    "candidates; first-read = the most confident read of a one-plate photo is the plate, wherever it "
+    "was found (a hand count of the `read` JSON); det@0.3 = some read box overlaps the label by IoU >= "
+    "0.3; FP/frame = reads matched to no labelled plate; char = 1 - edit distance / truth length. "
+    "Times are ms per image from opening the file to the returned reads (decode included, model "
+    "loading excluded).",
+    "",
+)
 
 
 def default_datasets(kind: str, data: str | None) -> list[Path]:
@@ -63,6 +73,8 @@ def _headline(kind: str, records: Sequence[Record], top_n: int, negatives: bool)
         h[f"top-{top_n} %"] = round(100 * s.topn, 2)
         h["char %"] = round(100 * s.char_accuracy, 2)
         if kind == "e2e":
+            first = first_read_exact(records)
+            h["first-read %"] = None if first is None else round(100 * first, 2)
             h["det@0.3 %"] = round(100 * s.detection_rate, 2)
             h["FP/frame"] = round(s.fp_per_frame, 4)
     h["med ms"] = total.get("median")
@@ -147,7 +159,7 @@ def plates_outcome(
     out.append(_stage_plot(runs, args.out / "latency-stages.png", kind))
     if args.errors and worst:
         out.append(_plate_gallery(worst, args.errors, crop, args.out / "errors.png"))
-    return Outcome(doc, tuple(out))
+    return Outcome(doc, tuple(out), DEFINITIONS)
 
 
 def _stage_plot(runs: Sequence[dict[str, Any]], path: Path, kind: str) -> Path:
