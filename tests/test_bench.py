@@ -111,9 +111,12 @@ def test_e2e_figures_match_a_hand_count(e2e_data: tuple[Path, Path], tmp_path: P
     assert lat["classify"]["median"] == pytest.approx(0.25) and lat["total"]["n"] == 2
     assert lat["total"]["median"] >= lat["decode"]["median"] > 0
     assert run["headline"]["top-1 %"] == 25.0 and run["headline"]["det@0.3 %"] == 50.0
-    js, md = write_doc(args.out, outcome.doc, outcome.plots)
+    js, md = write_doc(args.out, outcome.doc, outcome.plots, outcome.extra_md)
     assert json.loads(js.read_text())["runs"][0]["metrics"] == m
-    assert "| frames" not in md.read_text() or "top-1 %" in md.read_text()
+    text = md.read_text()
+    assert "| run " in text and "top-1 %" in text and "Definitions" in text
+    assert "| tflite-int8 frames | 1.0 / 1.0 |" not in text  # the decode column comes first
+    assert "| run (median / p90 ms) | decode | detect | segment | classify | assemble | total |" in text
     assert all(p.exists() and p.suffix == ".png" for p in outcome.plots)
     assert {p.name for p in outcome.plots} >= {"latency-total.png", "accuracy.png", "errors.png"}
 

@@ -159,7 +159,18 @@ def plates_outcome(
     out.append(_stage_plot(runs, args.out / "latency-stages.png", kind))
     if args.errors and worst:
         out.append(_plate_gallery(worst, args.errors, crop, args.out / "errors.png"))
-    return Outcome(doc, tuple(out), DEFINITIONS)
+    return Outcome(doc, tuple(out), (*_stage_table(runs), *DEFINITIONS))
+
+
+def _stage_table(runs: Sequence[dict[str, Any]]) -> list[str]:
+    """Markdown: median / p90 ms of every stage per run."""
+    stages = [k for k in STAGES if any(k in r["latency_ms"] for r in runs)]
+    lines = ["| run (median / p90 ms) | " + " | ".join(stages) + " |", "|---" * (len(stages) + 1) + "|"]
+    for r in runs:
+        lat = r["latency_ms"]
+        cells = [f"{lat[k]['median']:.1f} / {lat[k]['p90']:.1f}" if k in lat else "-" for k in stages]
+        lines.append(f"| {r['name']} {r['dataset']} | " + " | ".join(cells) + " |")
+    return [*lines, ""]
 
 
 def _stage_plot(runs: Sequence[dict[str, Any]], path: Path, kind: str) -> Path:
