@@ -45,6 +45,11 @@ def build_bench_parser(p: argparse.ArgumentParser) -> None:
         "--compare", type=Path, default=None, metavar="OLD.json", help="print deltas against an earlier run"
     )
     p.add_argument("--errors", type=int, default=0, metavar="N", help="gallery PNG of the N worst misreads")
+    _data_options(p)
+
+
+def _data_options(p: argparse.ArgumentParser) -> None:
+    """Where the data is and how it is scored."""
     p.add_argument("--data", default=None, help="data root (default $EDGE_OCR_DATA or ../shared/data)")
     p.add_argument(
         "--split",

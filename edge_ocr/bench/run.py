@@ -12,7 +12,7 @@ from typing import Any
 from tqdm import tqdm
 
 from edge_ocr.bench import plots
-from edge_ocr.bench.chars import CharRun, compare_formats, load_char_set, run_chars
+from edge_ocr.bench.chars import CharRun, CharSet, compare_formats, load_char_set, run_chars
 from edge_ocr.bench.env import machine_info, peak_rss_mb, utc_now
 from edge_ocr.paths import data_root
 
@@ -70,7 +70,14 @@ def chars_outcome(args: argparse.Namespace) -> Outcome:
     doc["runs"] = [{**r.to_json(), "dataset": args.split, "headline": _char_headline(r)} for r in runs]
     doc["float_vs_int8"] = compare_formats(runs)
     doc["peak_rss_mb"] = round(peak_rss_mb(), 1)
-    out_plots = [
+    out_plots = _char_plots(args, runs, charset)
+    if args.errors:
+        out_plots.append(_char_gallery(runs, charset.samples, args.errors, args.out / "errors.png"))
+    return Outcome(doc, tuple(out_plots), tuple(_format_table(doc["float_vs_int8"])))
+
+
+def _char_plots(args: argparse.Namespace, runs: Sequence[CharRun], charset: CharSet) -> list[Path]:
+    out = [
         plots.confusion_png(
             r.confusion(),
             r.labels,
@@ -79,28 +86,25 @@ def chars_outcome(args: argparse.Namespace) -> Outcome:
         )
         for r in runs
     ]
-    out_plots.append(
-        plots.bar_png(
-            {
-                r.name: {"b1 median": r.batch1.median * 1000, "b8 median": r.batch8.median * 1000}
-                for r in runs
-            },
-            args.out / "latency-per-char.png",
-            f"latency per character, {args.threads} thread(s)",
-            "µs",
-        )
-    )
-    if args.errors:
-        out_plots.append(_char_gallery(runs, charset.samples, args.errors, args.out / "errors.png"))
-    extra: list[str] = []
-    if doc["float_vs_int8"]:
-        extra = ["| backend | float acc | int8 acc | drop (pp) | top-1 agreement |", "|---|---|---|---|---|"]
-    extra += [
+    per_char = {
+        r.name: {"b1 median": r.batch1.median * 1000, "b8 median": r.batch8.median * 1000} for r in runs
+    }
+    title = f"latency per character, {args.threads} thread(s)"
+    out.append(plots.bar_png(per_char, args.out / "latency-per-char.png", title, "µs"))
+    return out
+
+
+def _format_table(rows: Sequence[dict[str, Any]]) -> list[str]:
+    """Markdown: float vs int8 per backend."""
+    if not rows:
+        return []
+    head = ["| backend | float acc | int8 acc | drop (pp) | top-1 agreement |", "|---|---|---|---|---|"]
+    body = [
         f"| {c['backend']} | {c['float_accuracy']:.2%} | {c['int8_accuracy']:.2%} | {c['drop_pp']:.2f} | "
         f"{c['agreement']:.2%} |"
-        for c in doc["float_vs_int8"]
-    ] + [""]
-    return Outcome(doc, tuple(out_plots), tuple(extra))
+        for c in rows
+    ]
+    return [*head, *body, ""]
 
 
 def _char_headline(r: CharRun) -> dict[str, Any]:

@@ -13,6 +13,7 @@ import numpy as np
 from edge_ocr.bench import plots
 from edge_ocr.bench.env import peak_rss_mb
 from edge_ocr.bench.plates import (
+    Item,
     PlateReader,
     Record,
     images_per_second,
@@ -107,6 +108,17 @@ def open_reader(args: argparse.Namespace, backend: str, fmt: str) -> tuple[Plate
     return Reader(args.model, backend, fmt, args.region, args.threads), sha
 
 
+def _datasets(kind: str, args: argparse.Namespace) -> list[tuple[str, list[Item], bool]]:
+    """(name, items, plate-free?) for every folder asked for, plus the negatives for e2e."""
+    crop = kind == "crops"
+    folders = [Path(d) for d in args.datasets] or default_datasets(kind, args.data)
+    loader = load_crop_items if crop else load_frame_items
+    sets = [(f.name, limit_items(loader(f), args.limit), False) for f in folders]
+    if not crop and args.negatives:
+        sets.append(("negatives", limit_items(load_negative_items(Path(args.negatives)), args.limit), True))
+    return sets
+
+
 def plates_outcome(
     kind: str,
     args: argparse.Namespace,
@@ -114,52 +126,44 @@ def plates_outcome(
 ) -> Outcome:
     crop = kind == "crops"
     args.out.mkdir(parents=True, exist_ok=True)
-    folders = [Path(d) for d in args.datasets] or default_datasets(kind, args.data)
-    sets = [
-        (f.name, limit_items((load_crop_items if crop else load_frame_items)(f), args.limit), False)
-        for f in folders
-    ]
-    if not crop and args.negatives:
-        sets.append(("negatives", limit_items(load_negative_items(Path(args.negatives)), args.limit), True))
+    sets = _datasets(kind, args)
     runs: list[dict[str, Any]] = []
     totals: dict[str, list[float]] = {}
-    worst: list[tuple[Record, str]] = []
+    worst: list[Record] = []  # misreads of the first run, for the gallery
     sha = {}
     for backend, fmt in pairs_of(args):
         name = f"{backend}-{fmt}"
         reader, sha[name] = opener(args, backend, fmt)
         for dataset, items, neg in sets:
             warm_up(reader, items, crop, args.warmup)
-            records = run_items(
-                reader, items, crop, args.repeat, args.top_n, args.progress, f"{name} {dataset}"
-            )
+            label = f"{name} {dataset}"
+            records = run_items(reader, items, crop, args.repeat, args.top_n, args.progress, label)
             runs.append(_run_json(name, dataset, kind, records, args, neg))
-            totals[f"{name} {dataset}"] = [v for r in records for v in r.stages.get("total", [])]
-            if not worst:
-                worst = [
-                    (r, dataset) for r in records if any(not s.exact for s in r.scores) or r.false_positives
-                ]
+            totals[label] = [v for r in records for v in r.stages.get("total", [])]
+            worst = worst or [r for r in records if any(not s.exact for s in r.scores) or r.false_positives]
     doc = base_doc(kind, args, sha)
     doc["runs"] = runs
     doc["peak_rss_mb"] = round(peak_rss_mb(), 1)
-    out = [
-        plots.latency_hist_png(
-            totals,
-            args.out / "latency-total.png",
-            f"{kind}: ms per image (decode included), {args.threads} thread(s)",
-        )
-    ]
-    acc = {
-        f"{r['name']} {r['dataset']}": {k: v for k, v in r["headline"].items() if "%" in k}
-        for r in runs
-        if any("%" in k for k in r["headline"])
-    }
-    if acc:
-        out.append(plots.bar_png(acc, args.out / "accuracy.png", f"{kind} accuracy"))
-    out.append(_stage_plot(runs, args.out / "latency-stages.png", kind))
+    out = _plots(kind, args, runs, totals)
     if args.errors and worst:
         out.append(_plate_gallery(worst, args.errors, crop, args.out / "errors.png"))
     return Outcome(doc, tuple(out), (*_stage_table(runs), *DEFINITIONS))
+
+
+def _plots(
+    kind: str, args: argparse.Namespace, runs: list[dict[str, Any]], totals: dict[str, list[float]]
+) -> list[Path]:
+    title = f"{kind}: ms per image (decode included), {args.threads} thread(s)"
+    out = [plots.latency_hist_png(totals, args.out / "latency-total.png", title)]
+    acc = {
+        f"{r['name']} {r['dataset']}": {k: v for k, v in r["headline"].items() if "%" in k and v is not None}
+        for r in runs
+    }
+    acc = {k: v for k, v in acc.items() if v}
+    if acc:
+        out.append(plots.bar_png(acc, args.out / "accuracy.png", f"{kind} accuracy"))
+    out.append(_stage_plot(runs, args.out / "latency-stages.png", kind))
+    return out
 
 
 def _stage_table(runs: Sequence[dict[str, Any]]) -> list[str]:
@@ -183,11 +187,11 @@ def _stage_plot(runs: Sequence[dict[str, Any]], path: Path, kind: str) -> Path:
     return plots.bar_png(data, path, f"{kind}: median ms per stage", "ms")
 
 
-def _plate_gallery(worst: list[tuple[Record, str]], n: int, crop: bool, path: Path) -> Path:
+def _plate_gallery(worst: list[Record], n: int, crop: bool, path: Path) -> Path:
     """Worst misreads first (largest edit distance), each with what was expected."""
-    worst.sort(key=lambda rd: -max([s.distance for s in rd[0].scores] + [rd[0].false_positives]))
+    ranked = sorted(worst, key=lambda r: -max([s.distance for s in r.scores] + [r.false_positives]))
     tiles = []
-    for rec, _ds in worst[:n]:
+    for rec in ranked[:n]:
         img = cv2.imread(str(rec.item.path), cv2.IMREAD_COLOR)
         if img is None:
             img = np.zeros((40, 120, 3), np.uint8)
