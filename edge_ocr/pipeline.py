@@ -36,6 +36,8 @@ class ReadParams:
     nms_iou: float = 0.3
     weak_end: float = 0.2  # a first/last char below this confidence is trimmed (graphics, frames)
     weak_inner: float = 0.0  # any char below this is dropped (state graphics between groups)
+    char_toll: float = 0.0  # confidence a character must bring to count for a hypothesis
+    min_end_support: float = 0.3  # share of thresholds that must agree on a first/last character
 
 
 class Reader:
@@ -115,13 +117,14 @@ class Reader:
         t = self.clock()
         hyps = self.segmenter.hypotheses(crop, self.params.hypotheses)
         if hint:
-            hyps.append(Hypothesis(tuple(hint), 0.0, "detector"))
+            hyps.append(Hypothesis(tuple(hint), 0.0, "detector", (0.8,) * len(hint)))
         t = self._timed("segment", t)
         if not hyps:
             return None
         all_boxes = [b for h in hyps for b in h.boxes]
-        probs = self.classifier.scores(crop, all_boxes)
-        preds = self.classifier.predictions(all_boxes, probs)
+        unique, index = _dedupe_boxes(all_boxes)
+        probs = self.classifier.scores(crop, unique)
+        preds = self.classifier.predictions(all_boxes, probs[index])
         t = self._timed("classify", t)
         best = self._choose(hyps, preds)
         t = self._timed("assemble", t)
@@ -142,30 +145,68 @@ class Reader:
         best: tuple[float, list[CharPrediction], list[Any]] | None = None
         i = 0
         for h in hyps:
-            chars = _trim_weak(preds[i : i + len(h.boxes)], self.params)
+            support = h.support or (1.0,) * len(h.boxes)
+            kept = _trim_weak(list(zip(preds[i : i + len(h.boxes)], support, strict=True)), self.params)
             i += len(h.boxes)
+            chars = [c for c, _ in kept]
             ranked = self.assembler.candidates(chars)
             if not ranked:
                 continue
-            # Confidence x length: confidently read characters add up, junk adds little, and a
+            # Confidences add up: confidently read characters count, junk adds little, and a
             # hypothesis that lost characters cannot win on a high mean alone.
             top = ranked[0][0]
-            score = top.confidence * len(chars) * (1.0 if top.matches_pattern else 0.8)
+            score = sum(c.confidence - self.params.char_toll for c, _ in kept)
+            score *= 1.0 if top.matches_pattern else 0.8
             if best is None or score > best[0]:
                 best = (score, chars, ranked)
         return None if best is None else (best[1], best[2])
 
 
-def _trim_weak(chars: list[CharPrediction], p: ReadParams) -> list[CharPrediction]:
+def _dedupe_boxes(boxes: list[CharBox], iou: float = 0.85) -> tuple[list[CharBox], list[int]]:
+    """Hypotheses share most characters, boxed a pixel apart by different thresholds; the
+    preprocessing tightens to the ink anyway, so such boxes are classified once."""
+    unique: list[CharBox] = []
+    index = []
+    for b in boxes:
+        j = next(
+            (
+                i
+                for i, u in enumerate(unique)
+                if u.dark_on_light == b.dark_on_light and u.box.iou(b.box) >= iou
+            ),
+            None,
+        )
+        if j is None:
+            unique.append(b)
+            j = len(unique) - 1
+        index.append(j)
+    return unique, index
+
+
+Scored = tuple[CharPrediction, float]  # a prediction and its box's support across binarizations
+
+
+def _trim_weak(chars: list[Scored], p: ReadParams) -> list[Scored]:
     """Drop characters the model hardly recognises: state graphics, frame pieces, stickers.
 
     A character that weak would make the read wrong anyway, so dropping it costs little when it was
     real and repairs the read when it was not. At least `min_length` characters are kept.
     """
-    while len(chars) > p.min_length and min(chars[0].confidence, chars[-1].confidence) < p.weak_end:
-        chars = chars[1:] if chars[0].confidence <= chars[-1].confidence else chars[:-1]
-    weakest = sorted(range(len(chars)), key=lambda i: chars[i].confidence)
-    drop = {i for i in weakest[: max(0, len(chars) - p.min_length)] if chars[i].confidence < p.weak_inner}
+
+    def worth(c: Scored) -> float:
+        return c[0].confidence
+
+    while len(chars) > p.min_length and min(worth(chars[0]), worth(chars[-1])) < p.weak_end:
+        chars = chars[1:] if worth(chars[0]) <= worth(chars[-1]) else chars[:-1]
+
+    # A narrow end piece that few thresholds cut out is a fragment of frame, however it reads.
+    def fragment(c: Scored) -> bool:
+        return c[1] < p.min_end_support and c[0].box.w < 0.3 * c[0].box.h
+
+    while len(chars) > p.min_length and (fragment(chars[0]) or fragment(chars[-1])):
+        chars = chars[1:] if fragment(chars[0]) else chars[:-1]
+    weakest = sorted(range(len(chars)), key=lambda i: worth(chars[i]))
+    drop = {i for i in weakest[: max(0, len(chars) - p.min_length)] if worth(chars[i]) < p.weak_inner}
     return [c for i, c in enumerate(chars) if i not in drop]
 
 

@@ -10,7 +10,7 @@ the pipeline may re-rank the best few by classifier confidence.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -39,6 +39,7 @@ class Blob:
     w: int
     h: int
     area: int
+    through: bool = False  # part of a component that runs on both above and below the line's band
 
     @property
     def cx(self) -> float:
@@ -61,6 +62,9 @@ class Hypothesis:
     boxes: tuple[CharBox, ...]
     score: float
     source: str
+    # Per box: the share of all binarizations' hypotheses that also found a box there. A frame
+    # fragment that one threshold happens to cut out gets little support; real characters get a lot.
+    support: tuple[float, ...] = ()
 
     @property
     def key(self) -> tuple[tuple[int, int, int, int], ...]:
@@ -194,21 +198,30 @@ def band_blobs(mask: np.ndarray, line: Line) -> list[Blob]:
     """Re-run components on the mask cut to the line's band.
 
     Cutting away everything above and below the line frees characters glued to a frame, a bolt or an
-    underline, which the first pass had to reject as too tall.
+    underline, which the first pass had to reject as too tall. A piece whose whole component ran on
+    both above and below the band is marked `through`: a frame edge, or the background between
+    characters when the polarity is wrong (a character glued to a frame touches it on one side).
     """
     H, W = mask.shape
     xs = np.arange(W)
     centre = line.a * xs + line.b
     half = 0.5 * line.hm + max(1.0, 0.06 * line.hm)
-    rows = np.arange(H)[:, None]
-    keep = np.abs(rows - centre[None, :]) <= half
+    keep = np.abs(np.arange(H)[:, None] - centre[None, :]) <= half
     cut = np.where(keep, mask, 0).astype(np.uint8)
-    n, _, stats, _ = cv2.connectedComponentsWithStats(cut, connectivity=8)
-    return [
-        Blob(int(x), int(y), int(w), int(h), int(a))
-        for x, y, w, h, a in stats[1:]
-        if a >= 4 and x > 0 and x + w < W  # what touches the crop's sides is background or frame
-    ]
+    n, cut_lab, stats, _ = cv2.connectedComponentsWithStats(cut, connectivity=8)
+    n0, orig_lab, ostats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    ink = cut > 0
+    pairs = np.unique(cut_lab[ink].astype(np.int64) * n0 + orig_lab[ink])
+    parent = dict(zip((pairs // n0).tolist(), (pairs % n0).tolist(), strict=True))
+    out = []
+    for i in range(1, n):
+        x, y, w, h, a = (int(v) for v in stats[i])
+        if a < 4 or x == 0 or x + w >= W:  # what touches the crop's sides is background or frame
+            continue
+        oy, oh = int(ostats[parent[i], 1]), int(ostats[parent[i], 3])
+        c = line.a * (x + w / 2.0) + line.b
+        out.append(Blob(x, y, w, h, a, oy < c - half - 1 and oy + oh > c + half + 1))
+    return out
 
 
 def merge_pieces(blobs: list[Blob], hm: float) -> list[Blob]:
@@ -253,60 +266,54 @@ def split_wide(mask: np.ndarray, blobs: list[Blob], hm: float) -> list[Blob]:
     return out
 
 
-def _outside_ink(mask: np.ndarray, line: Line) -> tuple[np.ndarray, np.ndarray]:
-    """Per column: is there ink on the row just above / just below the line's band?"""
-    H, W = mask.shape
-    xs = np.arange(W)
-    half = 0.5 * line.hm + max(1.0, 0.06 * line.hm)
-    centre = line.a * xs + line.b
-    top = np.round(centre - half - 1).astype(int)
-    bot = np.round(centre + half + 1).astype(int)
-    above = np.where(top >= 0, mask[np.clip(top, 0, H - 1), xs] > 0, False)
-    below = np.where(bot < H, mask[np.clip(bot, 0, H - 1), xs] > 0, False)
-    return above, below
-
-
-def _leaves_band(outside: tuple[np.ndarray, np.ndarray], b: Blob) -> bool:
-    """True when ink runs on just above AND just below the band across much of the blob's width.
-
-    That is a frame edge, or the background between characters when the polarity is wrong; a
-    character glued to a frame or a bolt touches it on one side only.
-    """
-    above, below = outside
-    cols = slice(b.x, b.x + b.w)
-    return bool(above[cols].mean() >= 0.3 and below[cols].mean() >= 0.3)
-
-
 def _fill(b: Blob) -> float:
     return b.area / max(1, b.w * b.h)
 
 
-def _is_edge(outside: tuple[np.ndarray, np.ndarray], b: Blob, nb: Blob | None, line: Line) -> bool:
+def _is_edge(b: Blob, nb: Blob | None, line: Line) -> bool:
     """A narrow bar at the end of a line that is a plate edge, frame or shadow, not a character:
     it runs on above and below the line, or it is solid and stands apart from the others."""
     if b.w < 0.45 * line.hm and _fill(b) < 0.25:
         return True  # a thin outline: the corner of a frame
     if b.w >= 0.3 * line.hm:
         return _fill(b) > 0.85  # a wide solid block (colour band, sticker) is no character
-    if _leaves_band(outside, b):
+    if b.through:
         return True
     gap = abs(nb.cx - b.cx) - (nb.w + b.w) / 2.0 if nb is not None else 0.0
     return _fill(b) > 0.8 and gap > 0.8 * line.hm
 
 
-def refine(mask: np.ndarray, line: Line) -> list[Blob]:
+def _contrast(gray: np.ndarray, mask: np.ndarray, b: Blob) -> float:
+    """Ink-to-paper contrast of a blob: |median paper - median ink| inside its box."""
+    g = gray[b.y : b.y + b.h, b.x : b.x + b.w]
+    m = mask[b.y : b.y + b.h, b.x : b.x + b.w] > 0
+    if m.all() or not m.any():
+        return 0.0
+    return abs(float(np.median(g[~m])) - float(np.median(g[m])))
+
+
+def same_ink(gray: np.ndarray, mask: np.ndarray, chars: list[Blob], ratio: float = 0.55) -> list[Blob]:
+    """Registration characters are printed in one ink; a faded picture (a state emblem, a
+    silhouette, a watermark) between them is cut out by local thresholds but has far less contrast."""
+    if len(chars) < 3:
+        return chars
+    c = np.array([_contrast(gray, mask, b) for b in chars])
+    ref = float(np.median(c))
+    return [b for b, v in zip(chars, c, strict=True) if v >= ratio * ref]
+
+
+def refine(mask: np.ndarray, line: Line, gray: np.ndarray | None = None) -> list[Blob]:
     """From a line found on the whole mask to its final characters: band cut, merge, drop, split."""
-    outside = _outside_ink(mask, line)
     pieces = [
-        b
-        for b in band_blobs(mask, line)
-        if b.h >= 0.3 * line.hm and b.w <= 4 * line.hm and not _leaves_band(outside, b)
+        b for b in band_blobs(mask, line) if b.h >= 0.3 * line.hm and b.w <= 4 * line.hm and not b.through
     ]
     merged = merge_pieces(pieces, line.hm)
     chars = [b for b in merged if b.h >= 0.62 * line.hm and b.w >= 0.06 * line.hm]
-    while chars and _is_edge(outside, chars[0], chars[1] if len(chars) > 1 else None, line):
+    if gray is not None:
+        chars = same_ink(gray, mask, chars)
+    while chars and _is_edge(chars[0], chars[1] if len(chars) > 1 else None, line):
         chars = chars[1:]
-    while chars and _is_edge(outside, chars[-1], chars[-2] if len(chars) > 1 else None, line):
+    while chars and _is_edge(chars[-1], chars[-2] if len(chars) > 1 else None, line):
         chars = chars[:-1]
     return chars
 
@@ -320,6 +327,12 @@ def line_quality(chars: list[Blob]) -> float:
     spread = float(hs.std() / hs.mean())
     fill = _median(np.array([_fill(c) for c in chars]))
     return max(0.0, 1.0 - 2.0 * spread) * float(np.clip((0.9 - fill) / 0.25, 0.0, 1.0))
+
+
+def _support(h: Hypothesis, every: list[Hypothesis]) -> tuple[float, ...]:
+    """For each box of h, the share of hypotheses with an overlapping box (IoU >= 0.5)."""
+    n = max(1, len(every))
+    return tuple(sum(any(b.box.iou(o.box) >= 0.5 for o in e.boxes) for e in every) / n for b in h.boxes)
 
 
 class ContourSegmenter:
@@ -343,14 +356,19 @@ class ContourSegmenter:
             (max(8, round(gray.shape[1] * scale)), self.p.work_height),
             interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR,
         )
+        every = [
+            h
+            for name, dark, mask in binarizations(work)
+            for h in self._variants(work, mask, dark, name, 1 / scale)
+        ]
         found: dict[tuple[tuple[int, int, int, int], ...], Hypothesis] = {}
-        for name, dark, mask in binarizations(work):
-            for h in self._variants(mask, dark, name, 1.0 / scale):
-                if h.key not in found or found[h.key].score < h.score:
-                    found[h.key] = h
-        return sorted(found.values(), key=lambda h: -h.score)[:k]
+        for h in every:
+            if h.key not in found or found[h.key].score < h.score:
+                found[h.key] = h
+        best = sorted(found.values(), key=lambda h: -h.score)[:k]
+        return [replace(h, support=_support(h, every)) for h in best]
 
-    def _rows(self, mask: np.ndarray) -> list[tuple[Line, list[Blob]]]:
+    def _rows(self, mask: np.ndarray, gray: np.ndarray) -> list[tuple[Line, list[Blob]]]:
         H = mask.shape[0]
         blobs = components(mask, self.p)
         first = find_line(blobs, self.p, self.p.min_height * H)
@@ -368,12 +386,14 @@ class ContourSegmenter:
         ):
             rows.append(second)
         rows.sort(key=lambda r: r.b)
-        return [(r, refine(mask, r)) for r in rows]
+        return [(r, refine(mask, r, gray)) for r in rows]
 
-    def _variants(self, mask: np.ndarray, dark: bool, name: str, inv: float) -> list[Hypothesis]:
+    def _variants(
+        self, gray: np.ndarray, mask: np.ndarray, dark: bool, name: str, inv: float
+    ) -> list[Hypothesis]:
         """The hypothesis with wide blobs split, and without when that differs: a wide W or M in a
         condensed font and two touching characters look alike; the classifier tells them apart."""
-        rows = self._rows(mask)
+        rows = self._rows(mask, gray)
         split = [(line, split_wide(mask, chars, line.hm)) for line, chars in rows]
         out = [self._hypothesis(split, mask.shape[0], dark, name, inv)]
         if any(len(a) != len(b) for (_, a), (_, b) in zip(rows, split, strict=True)):
