@@ -34,6 +34,11 @@ def heldout_table(test: dict[str, Any]) -> list[str]:
     return lines
 
 
+def command(cmd: str) -> str:
+    """The recorded argv with its script path shown as the module invocation people type."""
+    return "PYTHONPATH=. python -m convert.chars62_run " + cmd.split(" ", 1)[1] if " " in cmd else cmd
+
+
 def runs_table(runs: list[dict[str, Any]]) -> list[str]:
     lines = [
         "| run | params | input | class weights | epochs | train s | GoodImg float | GoodImg int8 | "
@@ -48,7 +53,7 @@ def runs_table(runs: list[dict[str, Any]]) -> list[str]:
             f"| {r['name']} | {r['params']} | {inp} | {'sqrt-inverse' if c['weighted'] else 'none'} | "
             f"{c['epochs']} | {r['train_seconds']} | {_pct(_get(t, 'tflite_float', GOOD))} | "
             f"{_pct(_get(t, 'tflite_int8', GOOD))} | {_pct(_get(t, 'tflite_int8', GOOD, 'case_insensitive'))} | "
-            f"{_pct(_get(t, 'tflite_int8', HND))} | {_pct(_get(t, 'tflite_int8', FNT))} | `{r['command']}` |"
+            f"{_pct(_get(t, 'tflite_int8', HND))} | {_pct(_get(t, 'tflite_int8', FNT))} | `{command(r['command'])}` |"
         )
     return lines
 

@@ -85,6 +85,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         dual=args.dual,
         weighted=args.weighted,
         epochs=args.epochs,
+        batch_size=args.batch,
         lr=args.lr,
         threads=args.threads,
     )
@@ -120,7 +121,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--dual", action="store_true")
     t.add_argument("--weighted", action="store_true")
     t.add_argument("--epochs", type=int, default=10)
-    t.add_argument("--lr", type=float, default=3e-3)
+    t.add_argument("--lr", type=float, default=2e-3)
+    t.add_argument("--batch", type=int, default=48)
     t.add_argument("--size", type=int, default=32)
     t.add_argument("--tighten", action="store_true")
     t.add_argument("--fnt-per-class", type=int, default=150)

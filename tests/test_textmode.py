@@ -12,15 +12,8 @@ import pytest
 from edge_ocr.paths import default_model_dir
 from edge_ocr.preprocess import guess_dark_on_light
 from edge_ocr.synth import committed_fonts
-from edge_ocr.textmode import (
-    FinderConfig,
-    dual_channels,
-    find_text_boxes,
-    group_lines,
-    resolve_case,
-    split_words,
-    top_offsets,
-)
+from edge_ocr.textlayout import FinderConfig, find_text_boxes, group_lines, split_words, top_offsets
+from edge_ocr.textmode import dual_channels, resolve_case
 from edge_ocr.textrender import PageScore, make_pages, render_printed, score_page
 from edge_ocr.types import Box
 
