@@ -36,6 +36,12 @@ def build_read_parser(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", metavar="DIR", default=None, help="model folder (default: models/plate-chars)")
     p.add_argument("--threads", type=_positive_int, default=1, help="inference threads (default 1)")
     p.add_argument("--annotate", metavar="OUTDIR", default=None, help="write annotated copies here")
+    p.add_argument(
+        "--mode",
+        default="plate",
+        choices=("plate", "text"),
+        help="text: lines of characters on a plain background (model default: models/chars62)",
+    )
 
 
 def _positive_int(text: str) -> int:
@@ -61,7 +67,11 @@ def iter_inputs(inputs: Sequence[str]) -> Iterator[Path]:
 
 
 def cmd_read(args: argparse.Namespace) -> int:
-    """Read plates from each image; one JSON object per image on stdout."""
+    """Read plates (or, with --mode text, lines of text) from each image; one JSON object per image."""
+    if args.mode == "text":
+        from edge_ocr.textmode_cli import cmd_read_text
+
+        return cmd_read_text(args)
     from edge_ocr.imageio import load_image
     from edge_ocr.pipeline import Reader
 
