@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ class CardInputs:
     training: dict[str, Any]
     counts: dict[str, dict[str, int]]  # split -> source -> samples
     version: int = 1
+    extra_metrics: dict[str, Any] = field(default_factory=dict)  # e.g. accuracy on uncleaned data
 
 
 def sha256(path: Path) -> str:
@@ -73,7 +74,7 @@ def build_card(model_dir: Path, c: CardInputs) -> dict[str, Any]:
                 "float32 input/output, Softmax in float"
             },
         },
-        "metrics": _metrics(c.report),
+        "metrics": {**_metrics(c.report), **c.extra_metrics},
         "training": c.training,
         "data": [
             {
@@ -122,6 +123,11 @@ def model_card_md(card: dict[str, Any]) -> str:
             + " |"
         )
     lines.append("| **all** | " + " | ".join(f"**{_pct(m['heldout'][f]['accuracy'])}**" for f in fmts) + " |")
+    extra = {
+        k: v for k, v in m.items() if k not in ("heldout", "int8_float_agreement", "int8_drop_pp", "split")
+    }
+    if extra:
+        lines += ["", "Other measurements:", "", "```json", json.dumps(extra, indent=2), "```"]
     lines += [
         "",
         f"int8 vs float top-1 agreement: {m['int8_float_agreement']}; drop (pp): {m['int8_drop_pp']}",

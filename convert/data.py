@@ -14,9 +14,10 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from edge_ocr.datasets import PLATE_LABELS, CharSample, load_chars, split_of
+from edge_ocr.datasets import PLATE_LABELS, CharSample, load_chars, load_vn_char_boxes, split_of
 from edge_ocr.preprocess import PreprocessSpec, char_input
 
+VN_MISALIGNED = Path(__file__).with_name("vn_misaligned.txt")
 REAL_SOURCES = ("plate-tiles", "plate-box-pages", "vn-char-boxes", "in-plate-chars")
 EXTRA_SOURCES = ("chars74k-fnt",)
 LICENCES = {
@@ -27,6 +28,15 @@ LICENCES = {
     "chars74k-fnt": "Chars74K EnglishFnt (de Campos et al., VISAPP 2009)",
     "synth": "rendered by edge_ocr.synth from Debian-packaged fonts",
 }
+
+
+def vn_excluded(path: Path = VN_MISALIGNED) -> list[str]:
+    """Image stems of vn-char-boxes with misaligned boxes (see the header of the file for how)."""
+    if not path.exists():
+        return []
+    return [
+        s for s in (line.strip() for line in path.read_text().splitlines()) if s and not s.startswith("#")
+    ]
 
 
 @dataclass(frozen=True, eq=False)
@@ -88,12 +98,14 @@ def load_plate_arrays(
 def _source_arrays(
     root: Path | None, spec: PreprocessSpec, name: str, cache: Path | None, progress: bool
 ) -> CharArrays:
-    key = f"{name}-{spec.size}-{spec.margin}-{int(spec.tighten)}-{spec.low_pct}-{spec.high_pct}.npz"
+    clean = f"-x{len(vn_excluded())}" if name == "vn-char-boxes" else ""
+    key = f"{name}{clean}-{spec.size}-{spec.margin}-{int(spec.tighten)}-{spec.low_pct}-{spec.high_pct}.npz"
     f = cache / key if cache is not None else None
     if f is not None and f.exists():
         d = np.load(f)
         return CharArrays(d["x"], d["y"], d["source"], d["group"])
-    arrays = to_arrays(load_chars([name], root, PLATE_LABELS), spec, progress=progress)
+    samples = load_vn_char_boxes(root, vn_excluded()) if name == "vn-char-boxes" else load_chars([name], root)
+    arrays = to_arrays(samples, spec, progress=progress)
     if f is not None:
         f.parent.mkdir(parents=True, exist_ok=True)
         np.savez(f, x=arrays.x, y=arrays.y, source=arrays.source, group=arrays.group)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -120,7 +121,9 @@ def accuracy(model: Any, data: CharArrays) -> float:
     return float((predict(model, data.x).argmax(1) == data.y).mean())
 
 
-def train(train_set: CharArrays, val_set: CharArrays, num_classes: int, cfg: TrainConfig) -> Any:
+def train(
+    train_set: CharArrays, val_set: CharArrays, num_classes: int, cfg: TrainConfig, checkpoint: Path | None = None
+) -> Any:
     """Fit with fresh augmentation each epoch; keep the weights of the best validation epoch."""
     keras = setup_tf(cfg.seed, cfg.threads)
     model = build_model(num_classes, train_set.x.shape[1], cfg.width, cfg.dropout)
@@ -150,6 +153,8 @@ def train(train_set: CharArrays, val_set: CharArrays, num_classes: int, cfg: Tra
             print(f"epoch {epoch + 1}/{cfg.epochs} lr {_lr_at(epoch, cfg):.2e} val_acc {acc:.4f}", flush=True)
         if not acc <= best:  # also true for nan (no validation set): keep the latest
             best, best_w = acc, model.get_weights()
+            if checkpoint is not None:  # lets a run cut short still be exported (BN fixed afterwards)
+                model.save(checkpoint)
     model.set_weights(best_w)
     calib = train_set.x[rng.permutation(len(train_set))[:8192]]
     recalibrate_bn(model, calib)

@@ -42,6 +42,7 @@ class CharSample:
     label: str
     source: str
     group: str
+    origin: str = ""  # the file (and box) the crop came from, for error galleries and data cleaning
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,7 @@ def load_plate_tiles(root: Path | None = None, countries: Iterable[str] | None =
             for f in _sorted_files(label_dir, ["*.jpg", "*.png"]):
                 img = dark_on_light(read_gray(f))
                 group = f"tiles-{country}/{tile_group(img, label_dir.name)}"
-                out.append(CharSample(img, label_dir.name, f"plate-tiles-{country}", group))
+                out.append(CharSample(img, label_dir.name, f"plate-tiles-{country}", group, str(f)))
     return out
 
 
@@ -151,7 +152,8 @@ def load_box_page(tif: Path, box: Path, source: str) -> list[CharSample]:
         last_x = x1
         crop = crop_box(page, x1, h - y2, x2, h - y1)  # flip: image rows grow downwards
         if crop.size:
-            out.append(CharSample(dark_on_light(crop), ch, source, f"{tif.stem}/line{line}"))
+            origin = f"{tif}:{x1},{y1},{x2},{y2}"
+            out.append(CharSample(dark_on_light(crop), ch, source, f"{tif.stem}/line{line}", origin))
     return out
 
 
@@ -186,14 +188,18 @@ def _vn_plate_texts(labels: Path) -> dict[str, str]:
     return texts
 
 
-def load_vn_char_boxes(root: Path | None = None) -> list[CharSample]:
-    """plates/vn-char-boxes: YOLO per-character boxes on plate crops; '-' and '.' boxes dropped."""
+def load_vn_char_boxes(root: Path | None = None, exclude: Iterable[str] = ()) -> list[CharSample]:
+    """plates/vn-char-boxes: YOLO per-character boxes on plate crops; '-' and '.' boxes dropped.
+
+    `exclude` lists image stems to skip (images whose boxes are known to be misaligned).
+    """
     base = _require_dir(data_root(root) / "plates" / "vn-char-boxes")
     texts = _vn_plate_texts(base / "labels")
+    skip = set(exclude)
     out = []
     for img_path in _sorted_files(base / "images", ["*.jpg", "*.png"]):
         lab = base / "labels" / f"{img_path.stem}.txt"
-        if not lab.exists():
+        if not lab.exists() or img_path.stem in skip:
             continue
         gray = read_gray(img_path)
         h, w = gray.shape
@@ -208,7 +214,8 @@ def load_vn_char_boxes(root: Path | None = None) -> list[CharSample]:
                 continue  # a box wider than tall holds two glyphs: a known labelling slip in this set
             crop = crop_box(gray, x1, y1, x2, y2)
             if min(crop.shape[:2]) >= 4:
-                out.append(CharSample(dark_on_light(crop), PLATE_LABELS[cls], "vn-char-boxes", group))
+                label = PLATE_LABELS[cls]
+                out.append(CharSample(dark_on_light(crop), label, "vn-char-boxes", group, img_path.stem))
     return out
 
 
@@ -221,7 +228,7 @@ def load_in_plate_chars(root: Path | None = None) -> list[CharSample]:
             label = cdir.name.split("_", 1)[1]
             for f in _sorted_files(cdir, ["*.jpg", "*.png"]):
                 img = dark_on_light(read_gray(f))
-                out.append(CharSample(img, label, "in-plate-chars", f"in/{tile_group(img, label)}"))
+                out.append(CharSample(img, label, "in-plate-chars", f"in/{tile_group(img, label)}", str(f)))
     return out
 
 
@@ -233,7 +240,7 @@ def load_chars74k_good(root: Path | None = None) -> list[CharSample]:
         label = CHARS62[int(sdir.name[6:]) - 1]
         for f in _sorted_files(sdir, ["*.png"]):
             img = dark_on_light(read_gray(f))
-            out.append(CharSample(img, label, "chars74k-good", f"good/{f.stem}"))
+            out.append(CharSample(img, label, "chars74k-good", f"good/{f.stem}", str(f)))
     return out
 
 
