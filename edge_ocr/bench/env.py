@@ -6,10 +6,13 @@ import importlib.metadata
 import os
 import platform
 import resource
+import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
+
+from edge_ocr.paths import REPO_ROOT
 
 RUNTIME_PACKAGES = (
     "numpy",
@@ -55,6 +58,28 @@ def machine_info() -> dict[str, Any]:
         "load_avg_1m": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None,
         "python_executable": sys.executable,
     }
+
+
+def code_version(root: Path = REPO_ROOT) -> dict[str, Any]:
+    """The commit the reader code came from, and whether the package or models differ from it."""
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+        status = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "--", "edge_ocr", "models"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return {"commit": os.environ.get("EDGE_OCR_COMMIT"), "modified": None}
+    return {"commit": head, "modified": bool(status.strip())}
 
 
 def peak_rss_mb() -> float:

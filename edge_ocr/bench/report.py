@@ -91,6 +91,10 @@ def markdown(doc: dict[str, Any], plots: Sequence[Path], extra: Sequence[str] = 
         f"Settings: threads {s['threads']}, warmup {s['warmup']}, repeat {s['repeat']}, limit {s['limit']}. "
         f"Peak RSS {doc['peak_rss_mb']:.0f} MB.",
         "",
+        f"Code: commit {str(doc.get('code', {}).get('commit'))[:12]}"
+        + (" with local changes" if doc.get("code", {}).get("modified") else "")
+        + ".",
+        "",
         "Model files: " + ", ".join(f"{k} `{v[:12]}`" for k, v in doc["model"]["sha256"].items()),
         "",
         *[f"![{p.stem}]({p.name})" for p in plots],

@@ -13,7 +13,7 @@ from tqdm import tqdm
 
 from edge_ocr.bench import plots
 from edge_ocr.bench.chars import CharRun, CharSet, compare_formats, load_char_set, run_chars
-from edge_ocr.bench.env import machine_info, peak_rss_mb, utc_now
+from edge_ocr.bench.env import code_version, machine_info, peak_rss_mb, utc_now
 from edge_ocr.paths import data_root
 
 
@@ -38,6 +38,7 @@ def base_doc(kind: str, args: argparse.Namespace, model_sha: dict[str, str]) -> 
         "created": utc_now(),
         "command": "edge-ocr bench " + " ".join(args.argv),
         "machine": machine_info(),
+        "code": code_version(),
         "settings": {
             "threads": args.threads,
             "warmup": args.warmup,
