@@ -117,7 +117,7 @@ class CharLineDetector:
     def _region(self, gray: np.ndarray, p: _Proposal) -> PlateRegion:
         fit = fit_line(p.line.boxes)
         assert fit is not None
-        corners = plate_corners(fit, self.config.geometry)
+        corners = plate_corners(fit, self.config.geometry, self.config.geometry.crop_margin)
         crop, m = rectify(gray, corners)
         chars = crop_char_boxes(p.line.boxes, m, p.line.dark, crop.shape[1])
         return PlateRegion(box=p.box, corners=corners, crop=crop, score=p.score, char_boxes=chars)

@@ -24,6 +24,9 @@ class PlateGeometry:
     height_per_glyph: float = 1.9  # plate height / glyph height
     end_margin: float = 0.55  # plate margin at each end of the row, in glyph heights
     min_aspect: float = 2.0  # no plate is squarer than a US one (12 x 6 in); covers partial rows
+    # The crop handed to the reader stops closer to the glyphs than the plate outline does: a US
+    # row of 7 spans ~10 of the 12 in, and plate edges beyond that only look like '1' or 'I'.
+    crop_margin: float = 0.3
     max_angle_deg: float = 25.0
 
 
@@ -58,10 +61,14 @@ def fit_line(boxes: np.ndarray) -> LineFit | None:
     return LineFit(angle, center, float(t.max() - t.min()), gh, rms)
 
 
-def plate_corners(fit: LineFit, geo: PlateGeometry) -> tuple[Point, Point, Point, Point]:
-    """Top-left, top-right, bottom-right, bottom-left of the inferred plate outline."""
+def plate_corners(
+    fit: LineFit, geo: PlateGeometry, margin: float | None = None
+) -> tuple[Point, Point, Point, Point]:
+    """Top-left, top-right, bottom-right, bottom-left of the inferred plate outline (or of the
+    reader's crop, with a smaller end `margin`)."""
     h = geo.height_per_glyph * fit.glyph_h
-    w = max(fit.length + 2 * geo.end_margin * fit.glyph_h, geo.min_aspect * h)
+    end = geo.end_margin if margin is None else margin
+    w = max(fit.length + 2 * end * fit.glyph_h, geo.min_aspect * h)
     c, s = math.cos(fit.angle), math.sin(fit.angle)
     ux, uy, vx, vy = c * w / 2, s * w / 2, -s * h / 2, c * h / 2
     x0, y0 = fit.center
@@ -126,7 +133,10 @@ def line_score(boxes: np.ndarray, fit: LineFit) -> float:
     med = float(np.median(pitch))
     even = float(np.mean((pitch > 0.5 * med) & (pitch < 1.7 * med)))
     pitch_ok = 1.0 if 0.35 <= med <= 1.1 else 0.5
-    return f_n * math.exp(-h_cv / 0.12) * math.exp(-fit.residual / 0.12) * even * pitch_ok
+    # Rows of bars (grilles, railings, fences) are not text: most plate glyphs are wider than '1'.
+    aspect = float(np.median(boxes[:, 2] / boxes[:, 3]))
+    wide = min(1.0, aspect / 0.35)
+    return f_n * math.exp(-h_cv / 0.12) * math.exp(-fit.residual / 0.12) * even * pitch_ok * wide
 
 
 def ink_score(gray: np.ndarray, boxes: np.ndarray, dark: bool) -> float:

@@ -40,6 +40,7 @@ class LineParams:
     max_h_ratio: float = 1.3  # height ratio of neighbours
     min_len: int = 3
     max_len: int = 12
+    merge_gap: float = 2.5  # fragments of one row (split by a logo or a lost glyph), in glyph heights
 
 
 @dataclass(frozen=True)
@@ -92,11 +93,39 @@ def group_lines(boxes: np.ndarray, dark: bool, p: LineParams) -> list[CharLine]:
     if len(i) == 0:
         return []
     nxt = _best_right_neighbour(b, i, j, n)
-    lines = []
-    for chain in _chains(nxt):
-        if p.min_len <= len(chain) <= p.max_len:
-            lines.append(CharLine(boxes=b[chain], dark=dark))
-    return lines
+    chains = _chains(nxt)
+    lines = [CharLine(boxes=b[c], dark=dark) for c in chains if p.min_len <= len(c) <= p.max_len]
+    return lines + _merged_fragments(b, [c for c in chains if len(c) >= 2], dark, p)
+
+
+def _merged_fragments(b: np.ndarray, chains: list[list[int]], dark: bool, p: LineParams) -> list[CharLine]:
+    """Extra rows made of two collinear chains: plate rows broken by a state emblem, a wide
+    separator or a glyph the threshold lost. The fragments stay proposals on their own too."""
+    if len(chains) < 2:
+        return []
+    first = np.array([c[0] for c in chains])
+    last = np.array([c[-1] for c in chains])
+    length = np.array([len(c) for c in chains])
+    hc = np.array([float(np.median(b[c, 3])) for c in chains])
+    right = b[last, 0] + b[last, 2]
+    cy_end, cy_start = b[last, 1] + b[last, 3] / 2, b[first, 1] + b[first, 3] / 2
+    order = np.argsort(b[first, 0])
+    left = b[first[order], 0]
+    lo = np.searchsorted(left, right, side="left")
+    hi = np.searchsorted(left, right + p.merge_gap * hc * p.max_h_ratio, side="right")
+    out = []
+    for ia in np.flatnonzero(hi > lo):
+        for ib in order[lo[ia] : hi[ia]]:
+            hm = max(hc[ia], hc[ib])
+            ok = hm <= p.max_h_ratio * min(hc[ia], hc[ib]) and abs(cy_end[ia] - cy_start[ib]) <= p.max_dy * hm
+            ok = ok and left_gap_ok(b[first[ib], 0] - right[ia], hm, p)
+            if ok and 4 <= length[ia] + length[ib] <= p.max_len:
+                out.append(CharLine(boxes=b[chains[ia] + chains[ib]], dark=dark))
+    return out
+
+
+def left_gap_ok(gap: float, h: float, p: LineParams) -> bool:
+    return 0 <= gap <= p.merge_gap * h
 
 
 def _candidate_pairs(b: np.ndarray, p: LineParams) -> tuple[np.ndarray, np.ndarray]:
