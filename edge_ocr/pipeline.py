@@ -36,7 +36,8 @@ class ReadParams:
     nms_iou: float = 0.3
     weak_end: float = 0.2  # a first/last char below this confidence is trimmed (graphics, frames)
     weak_inner: float = 0.0  # any char below this is dropped (state graphics between groups)
-    char_toll: float = 0.0  # confidence a character must bring to count for a hypothesis
+    char_toll: float = 0.45  # confidence a character must bring to count for a hypothesis
+    mismatch_cost: float = 1.0  # a read that fits no region layout loses about one character's worth
     min_end_support: float = 0.3  # share of thresholds that must agree on a first/last character
 
 
@@ -141,25 +142,50 @@ class Reader:
     def _choose(
         self, hyps: list[Hypothesis], preds: list[CharPrediction]
     ) -> tuple[list[CharPrediction], list[Any]] | None:
-        """The hypothesis whose best assembled candidate scores highest (confidence, length, pattern)."""
+        """The (hypothesis, pruning) whose characters bring the most confidence, layout permitting.
+
+        Every character adds its confidence minus a toll, so a confidently read character counts, a
+        graphic or frame piece read at low confidence costs, and a hypothesis that lost characters
+        cannot win on a high mean. Dropping weak characters is tried as a variant rather than
+        imposed, so a region layout (7 characters in Brazil) can still keep a weak real one.
+        """
         best: tuple[float, list[CharPrediction], list[Any]] | None = None
         i = 0
+        p = self.params
         for h in hyps:
             support = h.support or (1.0,) * len(h.boxes)
-            kept = _trim_weak(list(zip(preds[i : i + len(h.boxes)], support, strict=True)), self.params)
+            base = _trim_weak(list(zip(preds[i : i + len(h.boxes)], support, strict=True)), p)
             i += len(h.boxes)
-            chars = [c for c, _ in kept]
-            ranked = self.assembler.candidates(chars)
-            if not ranked:
-                continue
-            # Confidences add up: confidently read characters count, junk adds little, and a
-            # hypothesis that lost characters cannot win on a high mean alone.
-            top = ranked[0][0]
-            score = sum(c.confidence - self.params.char_toll for c, _ in kept)
-            score *= 1.0 if top.matches_pattern else 0.8
-            if best is None or score > best[0]:
-                best = (score, chars, ranked)
+            for chars in _pruned([c for c, _ in base], p.char_toll, p.min_length):
+                ranked = self.assembler.candidates(chars)
+                if not ranked:
+                    continue
+                score = sum(c.confidence - p.char_toll for c in chars)
+                score -= 0.0 if ranked[0][0].matches_pattern else p.mismatch_cost
+                if best is None or score > best[0]:
+                    best = (score, chars, ranked)
         return None if best is None else (best[1], best[2])
+
+
+def _pruned(chars: list[CharPrediction], toll: float, keep: int) -> list[list[CharPrediction]]:
+    """The characters as segmented, and without weak ones at the ends and/or inside."""
+    weak = [c.confidence < toll for c in chars]
+    n = len(chars)
+    out = [chars]
+    lo = 1 if n and weak[0] else 0
+    hi = n - 1 if n > 1 and weak[-1] else n
+    for a, b in {(lo, n), (0, hi), (lo, hi)}:
+        out.append(chars[a:b])
+    out.append([c for c, w in zip(chars, weak, strict=True) if not w])
+    out.append([c for j, (c, w) in enumerate(zip(chars, weak, strict=True)) if lo <= j < hi and not w])
+    seen: set[tuple[int, ...]] = set()
+    unique = []
+    for v in out:
+        key = tuple(id(c) for c in v)
+        if key not in seen and len(v) >= min(keep, n):
+            seen.add(key)
+            unique.append(v)
+    return unique
 
 
 def _dedupe_boxes(boxes: list[CharBox], iou: float = 0.85) -> tuple[list[CharBox], list[int]]:

@@ -28,6 +28,7 @@ class SegmentParams:
     height_ratio: float = 1.3  # members of a line are within this factor of its median height
     second_row_ratio: float = 0.7  # a second row has characters at least this tall vs the first
     max_chars: int = 10
+    edge_strip: float = 0.1  # fraction of rows cut at top and bottom when nothing was found
 
 
 @dataclass(frozen=True)
@@ -394,6 +395,14 @@ class ContourSegmenter:
         """The hypothesis with wide blobs split, and without when that differs: a wide W or M in a
         condensed font and two touching characters look alike; the classifier tells them apart."""
         rows = self._rows(mask, gray)
+        if sum(len(c) for _, c in rows) < 3:
+            # Tight crops: characters glued to the frame at the crop's top or bottom edge. Cut a
+            # strip off both and look again.
+            cut = mask.copy()
+            e = max(1, round(self.p.edge_strip * mask.shape[0]))
+            cut[:e] = 0
+            cut[-e:] = 0
+            rows = self._rows(cut, gray)
         split = [(line, split_wide(mask, chars, line.hm)) for line, chars in rows]
         out = [self._hypothesis(split, mask.shape[0], dark, name, inv)]
         if any(len(a) != len(b) for (_, a), (_, b) in zip(rows, split, strict=True)):
