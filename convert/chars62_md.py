@@ -58,6 +58,34 @@ def runs_table(runs: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
+COMPARISONS = (
+    ("(a) dual input (grey + binarized) vs single grey", "w12-dual", "w12"),
+    ("(b) sqrt-inverse class weights vs none", "w12-weighted", "w12"),
+    ("tighten-to-ink in the preprocessing vs box crop as given", "w12-tighten", "w12"),
+    ("(c) size: 16 vs 12 width", "w16", "w12"),
+    ("(c) size: 8 vs 12 width", "w8", "w12"),
+)
+
+
+def findings(runs: list[dict[str, Any]]) -> list[str]:
+    """Paired differences (same epochs, data and seed) on the GoodImg test set, int8 TFLite."""
+    by = {r["name"]: r for r in runs}
+    out = [
+        "| comparison | variant | baseline | GoodImg int8 | Hnd int8 | Fnt int8 |",
+        "|---|---|---|---|---|---|",
+    ]
+    for title, a, b in COMPARISONS:
+        if a not in by or b not in by:
+            out.append(f"| {title} | {a} | {b} | not run | | |")
+            continue
+        cells = []
+        for src in (GOOD, HND, FNT):
+            va, vb = _get(by[a]["test"], "tflite_int8", src), _get(by[b]["test"], "tflite_int8", src)
+            cells.append(f"{_pct(va)} vs {_pct(vb)} ({100 * ((va or 0) - (vb or 0)):+.2f} pp)")
+        out.append(f"| {title} | {a} | {b} | " + " | ".join(cells) + " |")
+    return out
+
+
 def text_mode_lines(tm: dict[str, Any]) -> list[str]:
     if not tm:
         return ["(not measured)"]
