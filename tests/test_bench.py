@@ -213,3 +213,15 @@ def test_chars_accuracy_agrees_with_a_direct_count(plate_model_dir: Path, tmp_pa
     assert run["sha256"] == spec.sha256 and doc["machine"]["cpu_model"]
     assert run["latency_ms_per_char"]["batch1"]["n"] > 0 and doc["peak_rss_mb"] > 0
     assert (out / "bench-chars.md").exists() and (out / f"confusion-{backend}-{fmt}.png").exists()
+
+
+def test_summary_page_is_made_from_the_json(e2e_data: tuple[Path, Path], tmp_path: Path) -> None:
+    from edge_ocr.bench.summary import summary
+
+    frames, neg = e2e_data
+    args = _args(["e2e", str(frames), "--negatives", str(neg), "--out", str(tmp_path / "out")])
+    outcome = plates_outcome("e2e", args, lambda a, b, f: (ScriptedReader(SCRIPT), "0" * 64))
+    js, _ = write_doc(args.out, outcome.doc, outcome.plots, outcome.extra_md)
+    page = summary([js])
+    assert "## Full photos (end to end)" in page and "edge-ocr bench e2e" in page
+    assert "| tflite-int8 frames" in page and "25.00" in page and "Definitions" in page

@@ -74,7 +74,7 @@ def chars_outcome(args: argparse.Namespace) -> Outcome:
     out_plots = _char_plots(args, runs, charset)
     if args.errors:
         out_plots.append(_char_gallery(runs, charset.samples, args.errors, args.out / "errors.png"))
-    return Outcome(doc, tuple(out_plots), tuple(_format_table(doc["float_vs_int8"])))
+    return Outcome(doc, tuple(out_plots), tuple(format_table(doc["float_vs_int8"])))
 
 
 def _char_plots(args: argparse.Namespace, runs: Sequence[CharRun], charset: CharSet) -> list[Path]:
@@ -95,7 +95,7 @@ def _char_plots(args: argparse.Namespace, runs: Sequence[CharRun], charset: Char
     return out
 
 
-def _format_table(rows: Sequence[dict[str, Any]]) -> list[str]:
+def format_table(rows: Sequence[dict[str, Any]]) -> list[str]:
     """Markdown: float vs int8 per backend."""
     if not rows:
         return []

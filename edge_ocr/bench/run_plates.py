@@ -147,7 +147,7 @@ def plates_outcome(
     out = _plots(kind, args, runs, totals)
     if args.errors and worst:
         out.append(_plate_gallery(worst, args.errors, crop, args.out / "errors.png"))
-    return Outcome(doc, tuple(out), (*_stage_table(runs), *DEFINITIONS))
+    return Outcome(doc, tuple(out), (*stage_table(runs), *DEFINITIONS))
 
 
 def _plots(
@@ -166,7 +166,7 @@ def _plots(
     return out
 
 
-def _stage_table(runs: Sequence[dict[str, Any]]) -> list[str]:
+def stage_table(runs: Sequence[dict[str, Any]]) -> list[str]:
     """Markdown: median / p90 ms of every stage per run."""
     stages = [k for k in STAGES if any(k in r["latency_ms"] for r in runs)]
     lines = ["| run (median / p90 ms) | " + " | ".join(stages) + " |", "|---" * (len(stages) + 1) + "|"]
