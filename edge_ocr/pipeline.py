@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from edge_ocr.assemble import PlateAssembler
+from edge_ocr.assemble import CONFUSABLES, PlateAssembler
 from edge_ocr.classify import CharClassifier
 from edge_ocr.models import ModelSpec
 from edge_ocr.paths import default_model_dir
@@ -160,24 +160,37 @@ class Reader:
                 ranked = self.assembler.candidates(chars)
                 if not ranked:
                     continue
-                score = sum(c.confidence - p.char_toll for c in chars)
+                score = sum(charness(c) - p.char_toll for c in chars)
                 score -= 0.0 if ranked[0][0].matches_pattern else p.mismatch_cost
                 if best is None or score > best[0]:
                     best = (score, chars, ranked)
         return None if best is None else (best[1], best[2])
 
 
+def charness(c: CharPrediction) -> float:
+    """How surely this is a character at all: its probability plus its look-alikes' (a '1' the
+    model splits between 1 and I is surely a character; junk spreads over unrelated classes)."""
+    alike = CONFUSABLES.get(c.char, "")
+    return min(1.0, c.confidence + sum(p for ch, p in c.topk[1:] if ch in alike))
+
+
 def _pruned(chars: list[CharPrediction], toll: float, keep: int) -> list[list[CharPrediction]]:
     """The characters as segmented, and without weak ones at the ends and/or inside."""
-    weak = [c.confidence < toll for c in chars]
+    weak = [charness(c) < toll for c in chars]
     n = len(chars)
+    # Inside the line only odd shapes may go: pictures are wider or taller than the characters
+    # around them, while a weakly read narrow 1 or a thin-font letter is still a character.
+    wmed = float(np.median([c.box.w for c in chars])) if chars else 0.0
+    hmed = float(np.median([c.box.h for c in chars])) if chars else 0.0
+    odd = [c.box.w > 1.15 * wmed or abs(c.box.h - hmed) > 0.2 * hmed for c in chars]
+    inner_weak = [w and (o or j in (0, n - 1)) for j, (w, o) in enumerate(zip(weak, odd, strict=True))]
     out = [chars]
     lo = 1 if n and weak[0] else 0
     hi = n - 1 if n > 1 and weak[-1] else n
     for a, b in {(lo, n), (0, hi), (lo, hi)}:
         out.append(chars[a:b])
-    out.append([c for c, w in zip(chars, weak, strict=True) if not w])
-    out.append([c for j, (c, w) in enumerate(zip(chars, weak, strict=True)) if lo <= j < hi and not w])
+    out.append([c for c, w in zip(chars, inner_weak, strict=True) if not w])
+    out.append([c for j, (c, w) in enumerate(zip(chars, inner_weak, strict=True)) if lo <= j < hi and not w])
     seen: set[tuple[int, ...]] = set()
     unique = []
     for v in out:

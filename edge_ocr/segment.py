@@ -21,7 +21,7 @@ from edge_ocr.types import Box, CharBox
 
 @dataclass(frozen=True)
 class SegmentParams:
-    work_height: int = 96  # crops are resized to this height: thresholds below are in these pixels
+    work_height: int = 72  # crops are resized to this height: thresholds below are in these pixels
     min_height: float = 0.18  # a character is at least this fraction of the crop height
     max_height: float = 0.98
     line_tol: float = 0.22  # centre offset from the line, as a fraction of the line's char height
@@ -94,9 +94,17 @@ def binarizations(gray: np.ndarray) -> Iterator[tuple[str, bool, np.ndarray]]:
             yield f"mean{block}-{'d' if dark else 'l'}", dark, m
 
 
-def components(mask: np.ndarray, p: SegmentParams) -> list[Blob]:
+CC = tuple[int, np.ndarray, np.ndarray]  # connected components: count, label image, stats
+
+
+def label(mask: np.ndarray) -> CC:
+    n, lab, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    return int(n), lab, stats
+
+
+def components(mask: np.ndarray, p: SegmentParams, cc: CC | None = None) -> list[Blob]:
     """Components that could be (part of) a character: plausible height, not a frame-wide stripe."""
-    _, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    _, _, stats = cc or label(mask)
     H, W = mask.shape
     st = stats[1:]
     x, y, w, h, a = (st[:, i] for i in range(5))
@@ -195,7 +203,7 @@ def _dedupe(members: list[Blob]) -> list[Blob]:
     return keep
 
 
-def band_blobs(mask: np.ndarray, line: Line) -> list[Blob]:
+def band_blobs(mask: np.ndarray, line: Line, cc: CC | None = None) -> list[Blob]:
     """Re-run components on the mask cut to the line's band.
 
     Cutting away everything above and below the line frees characters glued to a frame, a bolt or an
@@ -210,7 +218,7 @@ def band_blobs(mask: np.ndarray, line: Line) -> list[Blob]:
     keep = np.abs(np.arange(H)[:, None] - centre[None, :]) <= half
     cut = np.where(keep, mask, 0).astype(np.uint8)
     n, cut_lab, stats, _ = cv2.connectedComponentsWithStats(cut, connectivity=8)
-    n0, orig_lab, ostats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    n0, orig_lab, ostats = cc or label(mask)
     ink = cut > 0
     pairs = np.unique(cut_lab[ink].astype(np.int64) * n0 + orig_lab[ink])
     parent = dict(zip((pairs // n0).tolist(), (pairs % n0).tolist(), strict=True))
@@ -303,10 +311,10 @@ def same_ink(gray: np.ndarray, mask: np.ndarray, chars: list[Blob], ratio: float
     return [b for b, v in zip(chars, c, strict=True) if v >= ratio * ref]
 
 
-def refine(mask: np.ndarray, line: Line, gray: np.ndarray | None = None) -> list[Blob]:
+def refine(mask: np.ndarray, line: Line, gray: np.ndarray | None = None, cc: CC | None = None) -> list[Blob]:
     """From a line found on the whole mask to its final characters: band cut, merge, drop, split."""
     pieces = [
-        b for b in band_blobs(mask, line) if b.h >= 0.3 * line.hm and b.w <= 4 * line.hm and not b.through
+        b for b in band_blobs(mask, line, cc) if b.h >= 0.3 * line.hm and b.w <= 4 * line.hm and not b.through
     ]
     merged = merge_pieces(pieces, line.hm)
     chars = [b for b in merged if b.h >= 0.62 * line.hm and b.w >= 0.06 * line.hm]
@@ -332,8 +340,22 @@ def line_quality(chars: list[Blob]) -> float:
 
 def _support(h: Hypothesis, every: list[Hypothesis]) -> tuple[float, ...]:
     """For each box of h, the share of hypotheses with an overlapping box (IoU >= 0.5)."""
+    if not h.boxes:
+        return ()
+    others = [(i, b.box) for i, e in enumerate(every) for b in e.boxes]
+    if not others:
+        return (0.0,) * len(h.boxes)
+    owner = np.array([i for i, _ in others])
+    o = np.array([(b.x, b.y, b.x2, b.y2) for _, b in others], float)
+    m = np.array([(b.box.x, b.box.y, b.box.x2, b.box.y2) for b in h.boxes], float)
+    iw = np.clip(np.minimum(m[:, None, 2], o[None, :, 2]) - np.maximum(m[:, None, 0], o[None, :, 0]), 0, None)
+    ih = np.clip(np.minimum(m[:, None, 3], o[None, :, 3]) - np.maximum(m[:, None, 1], o[None, :, 1]), 0, None)
+    inter = iw * ih
+    area_m = (m[:, 2] - m[:, 0]) * (m[:, 3] - m[:, 1])
+    area_o = (o[:, 2] - o[:, 0]) * (o[:, 3] - o[:, 1])
+    iou = inter / np.maximum(area_m[:, None] + area_o[None, :] - inter, 1e-9)
     n = max(1, len(every))
-    return tuple(sum(any(b.box.iou(o.box) >= 0.5 for o in e.boxes) for e in every) / n for b in h.boxes)
+    return tuple(len(np.unique(owner[row >= 0.5])) / n for row in iou)
 
 
 class ContourSegmenter:
@@ -371,7 +393,8 @@ class ContourSegmenter:
 
     def _rows(self, mask: np.ndarray, gray: np.ndarray) -> list[tuple[Line, list[Blob]]]:
         H = mask.shape[0]
-        blobs = components(mask, self.p)
+        cc = label(mask)
+        blobs = components(mask, self.p, cc)
         first = find_line(blobs, self.p, self.p.min_height * H)
         if first is None:
             return []
@@ -387,7 +410,7 @@ class ContourSegmenter:
         ):
             rows.append(second)
         rows.sort(key=lambda r: r.b)
-        return [(r, refine(mask, r, gray)) for r in rows]
+        return [(r, refine(mask, r, gray, cc)) for r in rows]
 
     def _variants(
         self, gray: np.ndarray, mask: np.ndarray, dark: bool, name: str, inv: float
