@@ -105,7 +105,8 @@ class Runner:
             self.stats.bad_frame("frame is not a uint8 image")
             return
         lores = frame.lores if isinstance(frame, CameraFrame) and frame.lores is not None else image
-        if not self.gate.changed(lores, force=self.tracker.active > 0):
+        if not self.gate.changed(lores):
+            self._dispatch(self.tracker.unchanged(frame.timestamp), None)
             return
         t0 = self.mono()
         try:

@@ -1,8 +1,9 @@
 """Motion gate: skip the plate reader on frames where nothing moved.
 
 On a Pi most frames of a gate camera show an empty scene; comparing a small grey copy with the
-previous one costs well under a millisecond and saves the whole detection pass. The gate always
-lets frames through while the tracker still has vehicles in view, so a car that stops is not lost.
+previous one costs well under a millisecond and saves the whole detection pass. A skipped frame
+tells the tracker that the scene is as it was, so a parked car stays one live track without
+being re-read every frame.
 """
 
 from __future__ import annotations

@@ -136,6 +136,7 @@ class PlateTracker:
         self._tracks: list[_Track] = []
         self._next_track = 1
         self._recent: dict[str, float] = {}  # plate -> when its vehicle was last seen
+        self._last_update = float("-inf")  # time of the last processed frame
         self.suppressed = 0
 
     @property
@@ -145,12 +146,22 @@ class PlateTracker:
     def update(self, reads: Iterable[PlateRead], now: float) -> list[PlateEvent]:
         """Feed one frame's reads (possibly none) seen at time `now`; returns the events it caused."""
         events: list[PlateEvent] = []
+        self._last_update = now
         kept = drop_nested([r for r in reads if r.plate], self.cfg.nested_inside)
         touched = self._associate(kept, now)
         for track in touched:
             events.extend(self._check(track, now))
         events.extend(self._expire(now))
         return events
+
+    def unchanged(self, now: float) -> list[PlateEvent]:
+        """The motion gate saw no change since the last processed frame: what was in view then is
+        still in view (a parked car stays one track without re-reading it); the rest ages out."""
+        for track in self._tracks:
+            if track.last_seen >= self._last_update:
+                track.last_seen = now
+        self._last_update = now
+        return self._expire(now)
 
     def flush(self, now: float) -> list[PlateEvent]:
         """End every track (shutdown, end of a video)."""

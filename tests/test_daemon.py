@@ -169,3 +169,47 @@ def test_watchdog_only_while_loop_progresses(tmp_path: Path) -> None:
     assert [t for t in pings if t > hung_at + 1.5]  # resumed
     assert lis.times("STOPPING=1") and lis.times("STATUS=")
     assert not thread.is_alive()
+
+
+def test_motion_gate() -> None:
+    from edge_ocr.config import MotionConfig
+    from edge_ocr.motion import MotionGate
+
+    still = np.full((360, 640), 90, np.uint8)
+    moved = still.copy()
+    moved[100:200, 300:420] = 200  # something entered
+    gate = MotionGate(MotionConfig(enabled=True))
+    assert gate.changed(still)  # first frame: nothing to compare with
+    assert not gate.changed(still.copy()) and gate.skipped == 1
+    assert gate.changed(moved)
+    assert gate.changed(moved.copy(), force=True)  # forced while vehicles are tracked
+    noisy = np.clip(moved.astype(int) + np.random.default_rng(0).integers(-8, 9, moved.shape), 0, 255)
+    assert not gate.changed(noisy.astype(np.uint8))  # sensor noise is not motion
+    assert MotionGate(MotionConfig(enabled=False)).changed(still)
+
+
+def test_runner_with_picamera2_frames_uses_lores_for_the_gate(tmp_path: Path) -> None:
+    from test_sources import FakePicamera2
+
+    from edge_ocr.config import MotionConfig
+    from edge_ocr.sources.picam import PicameraSource
+
+    cam = FakePicamera2()
+    reader = StubReader()
+    cfg = Config(
+        source=SourceConfig(kind="picamera2", camera="pi"),
+        motion=MotionConfig(enabled=True),
+        log=LogConfig(path=str(tmp_path / "events.jsonl")),
+        daemon=DaemonConfig(idle_timeout_s=0.05),
+    )
+    source = PicameraSource("pi", 320, 240, 160, 120, factory=lambda: cam)
+    runner = Runner(cfg, reader, source, [JsonLinesSink(cfg.log.path)], Notifier({}))
+    thread = threading.Thread(target=runner.run, daemon=True)
+    thread.start()
+    time.sleep(1.0)
+    runner.request_stop()
+    thread.join(10)
+    assert not thread.is_alive() and len(cam.requests) > 5
+    # identical frames: only the first reaches the reader; the gate looked at the 160x120 Y plane
+    assert reader.calls == 1 and runner.gate.skipped > 5
+    assert runner.gate._prev is not None and runner.gate._prev.shape[1] == 160

@@ -34,7 +34,7 @@ def mosquitto(tmp_path: Path) -> Iterator[Mosquitto]:
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parent.parent
 PLATES = ["KTR4829", "HWP7316", "MXD5042"]
-MORE_PLATES = ["JVN2618", "RGF9347", "CXK7051", "TWL3864", "PNH5129"]
+MORE_PLATES = ["JVN2618"]
 
 # Runs the CLI in a child process; afterwards reports whether TensorFlow/Keras got imported.
 # With EDGE_OCR_TEST_HANG set, Reader.read_frame blocks while that file exists (a hung pipeline).
@@ -146,14 +146,14 @@ def test_broker_outage_and_daemon_restart_lose_nothing(
     tmp_path: Path,
 ) -> None:
     # 1. real-time playback; the broker is down for >= 30 s in the middle of the video
-    # 6 vehicles, 6 s in view each (a loaded 2-core CI box reads ~2 frames/s), 49 s at 10 fps
-    vehicles, total = spaced(PLATES + MORE_PLATES[:3], cross=60, gap=20)
+    # played at half speed: 4 vehicles, 12 s in view each (a loaded 2-core box reads ~2 frames/s), 66 s
+    vehicles, total = spaced(PLATES + MORE_PLATES[:1], cross=60, gap=20)
     long_video = render_video(tmp_path / "long.mp4", vehicles, total, fps=10.0, seed=5)
     sub = Subscriber(mosquitto.port, ["edge_ocr/gate/event"])
     run1 = tmp_path / "run1"
     run1.mkdir()
-    proc = start(write_config(run1, str(long_video), port=mosquitto.port, playback_rate=1.0))
-    time.sleep(6.0)
+    proc = start(write_config(run1, str(long_video), port=mosquitto.port, playback_rate=0.5))
+    time.sleep(10.0)
     mosquitto.stop()
     down_at = time.monotonic()
     time.sleep(32.0)

@@ -127,3 +127,15 @@ def test_text_inside_a_plate_is_not_a_second_plate() -> None:
     assert [e.plate for e in news] == ["KTR4829"]
     keep_all = tracker(min_frames=2, nested_inside=0.0)
     assert len([e for e in run(keep_all, [[header, plate]] * 3) if e.kind == "new"]) == 2
+
+
+def test_unchanged_scene_keeps_what_was_in_view() -> None:
+    t = tracker(min_frames=2, end_after_s=1.0)
+    events = run(
+        t, [[read("PARK01", x=100), read("GONE22", x=700)], [read("PARK01", x=100)]] + [[read("PARK01")]]
+    )
+    assert sorted(e.plate for e in events if e.kind == "new") == ["PARK01"]
+    # nothing moves for a minute: the parked car stays one live track, the other one ages out
+    later = [e for s in range(1, 60) for e in t.unchanged(0.2 + s)]
+    assert later == [] and t.active == 1
+    assert [e.kind for e in t.update([], 61.0) + t.update([], 63.0)] == ["end"]
