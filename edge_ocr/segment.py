@@ -298,7 +298,11 @@ def _contrast(gray: np.ndarray, mask: np.ndarray, b: Blob) -> float:
     m = mask[b.y : b.y + b.h, b.x : b.x + b.w] > 0
     if m.all() or not m.any():
         return 0.0
-    return abs(float(np.median(g[~m])) - float(np.median(g[m])))
+    paper, ink = g[~m], g[m]
+    return abs(
+        float(np.partition(paper, paper.size // 2)[paper.size // 2])
+        - float(np.partition(ink, ink.size // 2)[ink.size // 2])
+    )
 
 
 def same_ink(gray: np.ndarray, mask: np.ndarray, chars: list[Blob], ratio: float = 0.55) -> list[Blob]:
@@ -379,11 +383,17 @@ class ContourSegmenter:
             (max(8, round(gray.shape[1] * scale)), self.p.work_height),
             interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR,
         )
-        every = [
-            h
-            for name, dark, mask in binarizations(work)
-            for h in self._variants(work, mask, dark, name, 1 / scale)
-        ]
+        masks = list(binarizations(work))
+        every = [h for name, dark, mask in masks for h in self._variants(work, mask, dark, name, 1 / scale)]
+        if max((len(h.boxes) for h in every), default=0) < 3:
+            # Tight crops: characters glued to a frame at the crop's top or bottom edge. Cut a strip
+            # off both and look again (only then: it doubles the work).
+            e = max(1, round(self.p.edge_strip * work.shape[0]))
+            for name, dark, mask in masks:
+                cut = mask.copy()
+                cut[:e] = 0
+                cut[-e:] = 0
+                every += self._variants(work, cut, dark, name + "-strip", 1 / scale)
         found: dict[tuple[tuple[int, int, int, int], ...], Hypothesis] = {}
         for h in every:
             if h.key not in found or found[h.key].score < h.score:
@@ -418,14 +428,6 @@ class ContourSegmenter:
         """The hypothesis with wide blobs split, and without when that differs: a wide W or M in a
         condensed font and two touching characters look alike; the classifier tells them apart."""
         rows = self._rows(mask, gray)
-        if sum(len(c) for _, c in rows) < 3:
-            # Tight crops: characters glued to the frame at the crop's top or bottom edge. Cut a
-            # strip off both and look again.
-            cut = mask.copy()
-            e = max(1, round(self.p.edge_strip * mask.shape[0]))
-            cut[:e] = 0
-            cut[-e:] = 0
-            rows = self._rows(cut, gray)
         split = [(line, split_wide(mask, chars, line.hm)) for line, chars in rows]
         out = [self._hypothesis(split, mask.shape[0], dark, name, inv)]
         if any(len(a) != len(b) for (_, a), (_, b) in zip(rows, split, strict=True)):
