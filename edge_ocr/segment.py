@@ -241,7 +241,11 @@ def merge_pieces(blobs: list[Blob], hm: float) -> list[Blob]:
             last = out[-1]
             overlap = min(last.x + last.w, b.x + b.w) - max(last.x, b.x)
             u = last.union(b)
-            if overlap >= 0.5 * min(last.w, b.w) and u.h <= 1.2 * hm:
+            gap = max(last.y, b.y) - min(last.y + last.h, b.y + b.h)
+            # Two small letters stacked in a corner (state codes, "RT", "7B") stand clearly apart;
+            # the pieces of a broken stroke nearly touch.
+            stacked = gap >= 0.1 * hm and min(last.h, b.h) >= 0.3 * hm
+            if overlap >= 0.5 * min(last.w, b.w) and u.h <= 1.2 * hm and not stacked:
                 out[-1] = u
                 continue
         out.append(b)
