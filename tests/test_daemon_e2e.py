@@ -66,7 +66,9 @@ def video(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return render_video(tmp_path_factory.mktemp("video") / "road.mp4", vehicles, total, seed=4)
 
 
-def write_config(tmp: Path, uri: str, kind: str = "opencv", port: int = 0, **source: Any) -> Path:
+def write_config(
+    tmp: Path, uri: str, kind: str = "opencv", port: int = 0, extra: str = "", **source: Any
+) -> Path:
     src = {"kind": kind, "uri": uri, "camera": "gate", "retry_min_s": 0.2, "retry_max_s": 1.0, **source}
     lines = ["[source]"] + [f"{k} = {json.dumps(v)}" for k, v in src.items()]
     lines += ["[reader]", "threads = 1"]
@@ -77,7 +79,7 @@ def write_config(tmp: Path, uri: str, kind: str = "opencv", port: int = 0, **sou
         lines += ["[mqtt]", "enabled = true", 'host = "127.0.0.1"', f"port = {port}", "reconnect_max_s = 2.0"]
         lines += ["drain_timeout_s = 10.0", "[spool]", f"path = {json.dumps(str(tmp / 'spool.sqlite3'))}"]
     path = tmp / "edge-ocr.toml"
-    path.write_text("\n".join(lines) + "\n")
+    path.write_text("\n".join(lines) + "\n" + extra)
     return path
 
 
@@ -211,11 +213,20 @@ def test_corrupt_frames_are_skipped_and_counted(video: Path, tmp_path: Path) -> 
     (frames / "00010a.jpg").write_bytes(b"")
     (frames / "00020a.jpg").write_bytes(os.urandom(5000))
     (frames / "00030a.png").write_bytes(b"\x89PNG\r\n\x1a\n" + os.urandom(300))
-    finish(start(write_config(tmp_path, str(frames), kind="folder")), timeout=300)
+    extra = (
+        f"[crops]\nenabled = true\ndir = {json.dumps(str(tmp_path / 'crops'))}\nquota_mb = 1.0\n"
+        '[known]\nplates = ["KTR4828", "ZZZ0000"]\nmax_edit_distance = 1\n'
+    )
+    finish(start(write_config(tmp_path, str(frames), kind="folder", extra=extra)), timeout=300)
     lines = log_lines(tmp_path)
-    assert [e["plate"] for e in events(lines, "new")] == PLATES[:1], events(lines)
+    news = events(lines, "new")
+    assert [e["plate"] for e in news] == PLATES[:1], events(lines)
+    assert news[0]["known"] == "KTR4828"  # fuzzy match on the watch list
     stats = last_stats(lines)
     assert stats["bad_frames"] == 3 and stats["frames_in"] == 45
+    crops = sorted((tmp_path / "crops").glob("*.jpg"))
+    assert crops and all("KTR4829" in p.name for p in crops)
+    assert cv2.imread(str(crops[0])).shape[1] > 100  # the plate, not a sliver
 
 
 def test_vanished_source_is_retried_without_exiting(video: Path, tmp_path: Path) -> None:
