@@ -257,3 +257,13 @@ def test_capture_get_times_out() -> None:
     assert time.monotonic() - t0 >= 0.09
     cap.stop()
     assert cap.ended and src.opens >= 2
+
+
+def test_unreachable_stream_fails_instead_of_blocking() -> None:
+    from helpers_mosquitto import free_port
+
+    src = OpenCvSource(f"rtsp://127.0.0.1:{free_port()}/stream")  # nothing listens there
+    t0 = time.monotonic()
+    with pytest.raises(SourceError, match="cannot open"):
+        src.open()
+    assert time.monotonic() - t0 < 15

@@ -12,6 +12,8 @@ from edge_ocr.errors import SourceError
 from edge_ocr.sources.base import BadFrame, EndOfStream
 from edge_ocr.types import Frame
 
+STREAM_TIMEOUT_MS = 10000
+
 
 def _is_stream(uri: str) -> bool:
     return "://" in uri
@@ -59,7 +61,17 @@ class OpenCvSource:
         if self.is_file and not Path(self.uri).is_file():
             raise SourceError(f"{self.uri}: video file not found")
         target: int | str = int(self.uri) if self.uri.isdigit() else self.uri
-        cap = cv2.VideoCapture(target)
+        if _is_stream(self.uri):
+            # A stalled RTSP/HTTP stream must fail the read (and get reopened), not block for ever.
+            timeouts = [
+                cv2.CAP_PROP_OPEN_TIMEOUT_MSEC,
+                STREAM_TIMEOUT_MS,
+                cv2.CAP_PROP_READ_TIMEOUT_MSEC,
+                STREAM_TIMEOUT_MS,
+            ]
+            cap = cv2.VideoCapture(self.uri, cv2.CAP_FFMPEG, timeouts)
+        else:
+            cap = cv2.VideoCapture(target)
         if not cap.isOpened():
             cap.release()
             raise SourceError(f"{self.uri}: cannot open")
