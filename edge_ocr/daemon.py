@@ -58,7 +58,7 @@ class Runner:
         self.clock = clock
         self.mono = mono
         src = cfg.source
-        self.capture = CaptureThread(source, src.retry_min_s, src.retry_max_s, src.exit_at_end)
+        self.capture = CaptureThread(source, src.retry_min_s, src.retry_max_s, src.exit_at_end, mono=mono)
         self.tracker = PlateTracker(cfg.tracker, src.camera, _known_plates(cfg))
         self.gate = MotionGate(cfg.motion)
         self.stats = StatsKeeper(src.camera, mono)
@@ -90,9 +90,18 @@ class Runner:
             if self._reopen.is_set():
                 self._reopen.clear()
                 self._reopen_sinks()
-            self.notifier.watchdog()  # only here: proof that the loop is making progress
+            if not self._capture_stalled():
+                self.notifier.watchdog()  # only here: proof that the loop is making progress
             self._periodic()
         return self._shutdown()
+
+    def _capture_stalled(self) -> bool:
+        limit = self.cfg.daemon.capture_stall_s
+        since = self.capture.in_call_since
+        if limit <= 0 or since is None or self.mono() - since < limit:
+            return False
+        self.notifier.status(f"camera call blocked for {self.mono() - since:.0f} s: waiting for the watchdog")
+        return True
 
     def _process(self, frame: Frame) -> None:
         image = frame.image

@@ -213,3 +213,49 @@ def test_runner_with_picamera2_frames_uses_lores_for_the_gate(tmp_path: Path) ->
     # identical frames: only the first reaches the reader; the gate looked at the 160x120 Y plane
     assert reader.calls == 1 and runner.gate.skipped > 5
     assert runner.gate._prev is not None and runner.gate._prev.shape[1] == 160
+
+
+class WedgedSource:
+    """A camera whose driver call never returns (until released)."""
+
+    name = "wedged"
+    live = True
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+
+    def open(self) -> None:
+        pass
+
+    def read(self):  # type: ignore[no-untyped-def]
+        self.release.wait()
+        from edge_ocr.sources import EndOfStream
+
+        raise EndOfStream("released")
+
+    def close(self) -> None:
+        pass
+
+
+def test_wedged_camera_stops_watchdog_only_when_configured(tmp_path: Path) -> None:
+    def pings(stall_s: float) -> list[float]:
+        lis = NotifyListener(tmp_path / f"notify{stall_s}")
+        cfg = Config(
+            log=LogConfig(path=str(tmp_path / "events.jsonl")),
+            daemon=DaemonConfig(idle_timeout_s=0.05, capture_stall_s=stall_s),
+        )
+        env = {"NOTIFY_SOCKET": str(lis.path), "WATCHDOG_USEC": "300000"}
+        source = WedgedSource()
+        runner = Runner(cfg, StubReader(), source, [JsonLinesSink(cfg.log.path)], Notifier(env))
+        thread = threading.Thread(target=runner.run, daemon=True)
+        t0 = time.monotonic()
+        thread.start()
+        time.sleep(1.5)
+        source.release.set()
+        thread.join(10)
+        lis.close()
+        return [t - t0 for t in lis.times("WATCHDOG=1")]
+
+    assert [t for t in pings(0.0) if t > 1.0]  # default: a silent camera is not a reason to restart
+    stalled = pings(0.5)
+    assert stalled and not [t for t in stalled if 0.7 < t < 1.5]

@@ -74,8 +74,13 @@ class CaptureThread:
         retry_max_s: float = 30.0,
         exit_at_end: bool = True,
         sleep: Callable[[float], None] | None = None,
+        mono: Callable[[], float] = time.monotonic,
     ) -> None:
         self.source = source
+        self._mono = mono
+        # When the current open()/read() call began (None between calls): a driver call that never
+        # returns cannot be interrupted from Python, only reported so the service gets restarted.
+        self.in_call_since: float | None = None
         self.stats = CaptureStats()
         self._retry = (retry_min_s, retry_max_s)
         self._exit_at_end = exit_at_end
@@ -127,21 +132,27 @@ class CaptureThread:
         opened = False
         while not self._stop.is_set():
             try:
+                self.in_call_since = self._mono()
                 if not opened:
                     self.source.open()
                     opened = True
-                self._put(self.source.read())
+                frame = self.source.read()
+                self.in_call_since = None
+                self._put(frame)
                 delay = self._retry[0]
             except BadFrame as e:
+                self.in_call_since = None
                 self.stats.bad_frames += 1
                 self.stats.last_error = str(e)
             except EndOfStream:
+                self.in_call_since = None
                 self._close_quietly()
                 opened = False
                 if self._exit_at_end:
                     break
                 self.stats.reopens += 1
             except Exception as e:  # noqa: BLE001 - any camera failure is retried, never fatal
+                self.in_call_since = None
                 self.stats.errors += 1
                 self.stats.last_error = str(e)
                 self._close_quietly()
@@ -158,7 +169,3 @@ class CaptureThread:
     def _close_quietly(self) -> None:
         with contextlib.suppress(Exception):  # closing a broken camera may fail too
             self.source.close()
-
-
-def wall_clock() -> float:
-    return time.time()
