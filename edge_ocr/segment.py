@@ -18,6 +18,8 @@ import numpy as np
 from edge_ocr.preprocess import to_gray
 from edge_ocr.types import Box, CharBox
 
+HEIGHT_RATIO = 1.3
+
 
 @dataclass(frozen=True)
 class SegmentParams:
@@ -25,7 +27,7 @@ class SegmentParams:
     min_height: float = 0.18  # a character is at least this fraction of the crop height
     max_height: float = 0.98
     line_tol: float = 0.22  # centre offset from the line, as a fraction of the line's char height
-    height_ratio: float = 1.3  # members of a line are within this factor of its median height
+    height_ratio: float = HEIGHT_RATIO  # members of a line are within this factor of its median height
     second_row_ratio: float = 0.7  # a second row has characters at least this tall vs the first
     max_chars: int = 10
     edge_strip: float = 0.1  # fraction of rows cut at top and bottom when nothing was found
@@ -229,7 +231,10 @@ def band_blobs(mask: np.ndarray, line: Line, cc: CC | None = None) -> list[Blob]
             continue
         oy, oh = int(ostats[parent[i], 1]), int(ostats[parent[i], 3])
         c = line.a * (x + w / 2.0) + line.b
-        out.append(Blob(x, y, w, h, a, oy < c - half - 1 and oy + oh > c + half + 1))
+        # Beyond what a member of the line may reach (its height may exceed the median by
+        # height_ratio), so a character a little taller than the others is not mistaken for a frame.
+        reach = max(half, 0.5 * HEIGHT_RATIO * line.hm) + 1
+        out.append(Blob(x, y, w, h, a, oy < c - reach and oy + oh > c + reach))
     return out
 
 
