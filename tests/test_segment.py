@@ -73,11 +73,14 @@ def test_touching_characters_are_split() -> None:
     assert pred[4].box.iou(a) > 0.4 and pred[5].box.iou(b) > 0.4
 
 
-def test_broken_character_pieces_are_merged() -> None:
+def test_broken_character_pieces_are_merged_but_stacked_letters_are_not() -> None:
     hm = 40.0
-    top, bottom, other = Blob(10, 0, 20, 18, 100), Blob(11, 22, 19, 18, 100), Blob(40, 0, 20, 40, 300)
+    top, bottom, other = Blob(10, 0, 20, 19, 100), Blob(11, 21, 19, 19, 100), Blob(40, 0, 20, 40, 300)
     merged = merge_pieces([other, bottom, top], hm)
     assert [(b.x, b.y, b.w, b.h) for b in merged] == [(10, 0, 20, 40), (40, 0, 20, 40)]
+    # Two small letters one above the other with a clear gap (a state code) stay apart.
+    upper, lower = Blob(10, 0, 14, 16, 80), Blob(10, 24, 14, 16, 80)
+    assert len(merge_pieces([upper, lower], hm)) == 2
 
 
 def test_empty_and_tiny_inputs() -> None:
