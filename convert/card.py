@@ -38,7 +38,13 @@ def sha256(path: Path) -> str:
 def _metrics(r: ParityReport) -> dict[str, Any]:
     return {
         "heldout": {
-            k: {"accuracy": v.accuracy, "n": v.n, "per_source": v.per_source} for k, v in r.formats.items()
+            k: {
+                "accuracy": v.accuracy,
+                "n": v.n,
+                "per_source": v.per_source,
+                "accuracy_O0_I1_merged": v.folded,
+            }
+            for k, v in r.formats.items()
         },
         "int8_float_agreement": r.agreement,
         "int8_drop_pp": r.drop_pp,
@@ -123,6 +129,8 @@ def model_card_md(card: dict[str, Any]) -> str:
             + " |"
         )
     lines.append("| **all** | " + " | ".join(f"**{_pct(m['heldout'][f]['accuracy'])}**" for f in fmts) + " |")
+    folded = " | ".join(_pct(m["heldout"][f].get("accuracy_O0_I1_merged", float("nan"))) for f in fmts)
+    lines.append(f"| all, O=0 and I=1 merged | {folded} |")
     extra = {
         k: v for k, v in m.items() if k not in ("heldout", "int8_float_agreement", "int8_drop_pp", "split")
     }

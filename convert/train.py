@@ -122,7 +122,11 @@ def accuracy(model: Any, data: CharArrays) -> float:
 
 
 def train(
-    train_set: CharArrays, val_set: CharArrays, num_classes: int, cfg: TrainConfig, checkpoint: Path | None = None
+    train_set: CharArrays,
+    val_set: CharArrays,
+    num_classes: int,
+    cfg: TrainConfig,
+    checkpoint: Path | None = None,
 ) -> Any:
     """Fit with fresh augmentation each epoch; keep the weights of the best validation epoch."""
     keras = setup_tf(cfg.seed, cfg.threads)

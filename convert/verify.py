@@ -14,6 +14,7 @@ import numpy as np
 
 from convert.data import CharArrays
 from convert.quantize import FILES
+from edge_ocr.datasets import PLATE_LABELS
 
 
 class ParityError(RuntimeError):
@@ -25,6 +26,15 @@ class FormatResult:
     accuracy: float
     per_source: dict[str, float]
     n: int
+    folded: float  # accuracy with O=0 and I=1 merged: the pairs plate fonts often draw alike
+
+
+def fold_classes(y: np.ndarray) -> np.ndarray:
+    """Map O to 0 and I to 1 (36-class plate labels) so pattern-resolvable confusions can be reported apart."""
+    folded = y.copy()
+    folded[folded == PLATE_LABELS.index("O")] = PLATE_LABELS.index("0")
+    folded[folded == PLATE_LABELS.index("I")] = PLATE_LABELS.index("1")
+    return folded
 
 
 @dataclass(frozen=True)
@@ -78,7 +88,8 @@ def run_file(path: Path, x: np.ndarray, threads: int = 1) -> np.ndarray:
 def _result(pred: np.ndarray, data: CharArrays) -> FormatResult:
     ok = pred == data.y
     per = {str(s): float(ok[data.source == s].mean()) for s in np.unique(data.source)}
-    return FormatResult(float(ok.mean()), per, len(ok))
+    folded = float((fold_classes(pred) == fold_classes(data.y)).mean()) if len(ok) else float("nan")
+    return FormatResult(float(ok.mean()), per, len(ok), folded)
 
 
 def measure(

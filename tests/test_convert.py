@@ -130,3 +130,14 @@ def test_verify_fails_loudly_on_a_broken_int8_model(quick_run: tuple[Path, Path]
         ]
     )
     assert rc == 1
+
+
+def test_clean_list_round_trip(tmp_path: Path) -> None:
+    from convert.clean import write_list
+    from convert.data import vn_excluded
+
+    f = tmp_path / "list.txt"
+    bad = write_list({"img_a": 0.9, "img_b": 0.1, "img_c": 0.34}, f, threshold=0.34)
+    assert bad == ["img_a", "img_c"]
+    assert vn_excluded(f) == ["img_a", "img_c"]  # the comment header is not an image name
+    assert vn_excluded(tmp_path / "missing.txt") == []
