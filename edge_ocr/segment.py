@@ -231,9 +231,7 @@ def band_blobs(mask: np.ndarray, line: Line, cc: CC | None = None) -> list[Blob]
             continue
         oy, oh = int(ostats[parent[i], 1]), int(ostats[parent[i], 3])
         c = line.a * (x + w / 2.0) + line.b
-        # Beyond what a member of the line may reach (its height may exceed the median by
-        # height_ratio), so a character a little taller than the others is not mistaken for a frame.
-        reach = max(half, 0.5 * HEIGHT_RATIO * line.hm) + 1
+        reach = half + 1
         out.append(Blob(x, y, w, h, a, oy < c - reach and oy + oh > c + reach))
     return out
 
