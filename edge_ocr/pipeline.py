@@ -37,6 +37,7 @@ class ReadParams:
     weak_end: float = 0.2  # a first/last char below this confidence is trimmed (graphics, frames)
     weak_inner: float = 0.0  # any char below this is dropped (state graphics between groups)
     char_toll: float = 0.45  # confidence a character must bring to count for a hypothesis
+    odd_toll: float = 0.8  # the same for characters of odd shape (pictures are odd)
     mismatch_cost: float = 1.0  # a read that fits no region layout loses about one character's worth
     min_end_support: float = 0.3  # share of thresholds that must agree on a first/last character
 
@@ -156,11 +157,14 @@ class Reader:
             support = h.support or (1.0,) * len(h.boxes)
             base = _trim_weak(list(zip(preds[i : i + len(h.boxes)], support, strict=True)), p)
             i += len(h.boxes)
-            for chars in _pruned([c for c, _ in base], p.char_toll, p.min_length):
+            seg = [c for c, _ in base]
+            tolls = char_tolls(seg, p.char_toll, p.odd_toll)
+            toll_of = {id(c): t for c, t in zip(seg, tolls, strict=True)}
+            for chars in _pruned(seg, tolls, p.min_length):
                 ranked = self.assembler.candidates(chars)
                 if not ranked:
                     continue
-                score = sum(charness(c) - p.char_toll for c in chars)
+                score = sum(charness(c) - toll_of[id(c)] for c in chars)
                 score -= 0.0 if ranked[0][0].matches_pattern else p.mismatch_cost
                 if best is None or score > best[0]:
                     best = (score, chars, ranked)
@@ -174,16 +178,29 @@ def charness(c: CharPrediction) -> float:
     return min(1.0, c.confidence + sum(p for ch, p in c.topk[1:] if ch in alike))
 
 
-def _pruned(chars: list[CharPrediction], toll: float, keep: int) -> list[list[CharPrediction]]:
-    """The characters as segmented, and without weak ones at the ends and/or inside."""
-    weak = [charness(c) < toll for c in chars]
-    n = len(chars)
-    # Inside the line only odd shapes may go: pictures are wider or taller than the characters
-    # around them, while a weakly read narrow 1 or a thin-font letter is still a character.
-    wmed = float(np.median([c.box.w for c in chars])) if chars else 0.0
-    hmed = float(np.median([c.box.h for c in chars])) if chars else 0.0
+def char_tolls(chars: list[CharPrediction], toll: float, odd_toll: float) -> list[float]:
+    """The confidence each character must bring. Pictures are wider, taller or shorter than the
+    characters around them, so an odd shape must be read more surely to count as a character."""
+    if not chars:
+        return []
+    wmed = float(np.median([c.box.w for c in chars]))
+    hmed = float(np.median([c.box.h for c in chars]))
     odd = [c.box.w > 1.15 * wmed or abs(c.box.h - hmed) > 0.2 * hmed for c in chars]
-    inner_weak = [w and (o or j in (0, n - 1)) for j, (w, o) in enumerate(zip(weak, odd, strict=True))]
+    return [odd_toll if o else toll for o in odd]
+
+
+def _pruned(chars: list[CharPrediction], tolls: list[float], keep: int) -> list[list[CharPrediction]]:
+    """The characters as segmented, and without weak ones at the ends and/or inside.
+
+    Inside the line only odd shapes may go (their toll is higher than the plain one): a weakly
+    read narrow 1 or a thin-font letter between others is still a character.
+    """
+    weak = [charness(c) < t for c, t in zip(chars, tolls, strict=True)]
+    n = len(chars)
+    plain = min(tolls, default=0.0)
+    inner_weak = [
+        w and (t > plain or j in (0, n - 1)) for j, (w, t) in enumerate(zip(weak, tolls, strict=True))
+    ]
     out = [chars]
     lo = 1 if n and weak[0] else 0
     hi = n - 1 if n > 1 and weak[-1] else n
