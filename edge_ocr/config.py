@@ -61,6 +61,7 @@ class TrackerConfig:
     cooldown_s: float = _f(60.0, min=0.0)  # same plate again within this: no new `new`
     update_min_gain: float = _f(0.05, min=0.0, max=1.0)
     nested_inside: float = _f(0.6, min=0.0, max=1.0)  # drop reads this much inside another (0: keep all)
+    require_motion: bool = True  # a plate must move at least once (text on static scenery never does)
 
 
 @dataclass(frozen=True)

@@ -60,7 +60,7 @@ class Runner:
         src = cfg.source
         self.capture = CaptureThread(source, src.retry_min_s, src.retry_max_s, src.exit_at_end, mono=mono)
         self.tracker = PlateTracker(cfg.tracker, src.camera, _known_plates(cfg))
-        self.gate = MotionGate(cfg.motion)
+        self.gate = MotionGate(cfg.motion, analyse=cfg.tracker.require_motion)
         self.stats = StatsKeeper(src.camera, mono)
         self._stop = threading.Event()
         self._reopen = threading.Event()
@@ -134,7 +134,9 @@ class Runner:
             and len(r.plate) >= rc.min_length
             and (r.matches_pattern or not rc.require_pattern)
         ]
-        self._dispatch(self.tracker.update(keep, frame.timestamp), image)
+        width = image.shape[1]
+        moved = (lambda b: self.gate.moved(b, width)) if self.cfg.tracker.require_motion else None
+        self._dispatch(self.tracker.update(keep, frame.timestamp, moved), image)
 
     def _dispatch(self, events: list[PlateEvent], image: np.ndarray | None) -> None:
         for event in events:

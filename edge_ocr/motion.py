@@ -12,12 +12,20 @@ import cv2
 import numpy as np
 
 from edge_ocr.config import MotionConfig
+from edge_ocr.types import Box
 
 
 class MotionGate:
-    def __init__(self, config: MotionConfig) -> None:
+    """Frame-level gate (skip unchanged frames) and box-level motion (did this plate move?).
+
+    `analyse` computes the difference image even with the gate off, for `moved()`.
+    """
+
+    def __init__(self, config: MotionConfig, analyse: bool = False) -> None:
         self.cfg = config
+        self.analyse = config.enabled or analyse
         self._prev: np.ndarray | None = None
+        self._mask: np.ndarray | None = None  # changed pixels of the last frame, at the small size
         self.skipped = 0
 
     def _small(self, image: np.ndarray) -> np.ndarray:
@@ -29,15 +37,30 @@ class MotionGate:
 
     def changed(self, image: np.ndarray, force: bool = False) -> bool:
         """True when enough pixels changed since the last frame looked at (or when forced)."""
-        if not self.cfg.enabled:
+        if not self.analyse:
             return True
         small = self._small(image)
         prev, self._prev = self._prev, small
-        if force or prev is None or prev.shape != small.shape:
+        if prev is None or prev.shape != small.shape:
+            self._mask = None
             return True
-        diff = cv2.absdiff(small, prev)
-        fraction = float(np.count_nonzero(diff > self.cfg.pixel_delta)) / diff.size
-        if fraction >= self.cfg.min_changed:
+        self._mask = cv2.absdiff(small, prev) > self.cfg.pixel_delta
+        fraction = float(np.count_nonzero(self._mask)) / self._mask.size
+        if force or not self.cfg.enabled or fraction >= self.cfg.min_changed:
             return True
         self.skipped += 1
         return False
+
+    def moved(self, box: Box, frame_width: int, min_fraction: float = 0.05) -> bool:
+        """Did the last frame change inside `box` (frame pixels)? Unknown (first frame) is no.
+
+        Text painted on the scenery (signs, road texture read as a plate) never moves; a
+        vehicle's plate does, at least while it arrives.
+        """
+        if self._mask is None or frame_width <= 0:
+            return False
+        f = self._mask.shape[1] / frame_width
+        x0, y0 = int(box.x * f), int(box.y * f)
+        x1, y1 = max(x0 + 1, int(np.ceil(box.x2 * f))), max(y0 + 1, int(np.ceil(box.y2 * f)))
+        region = self._mask[max(0, y0) : y1, max(0, x0) : x1]
+        return region.size == 0 or float(region.mean()) >= min_fraction

@@ -90,6 +90,7 @@ class _Track:
     votes: dict[int, list[dict[str, float]]] = field(default_factory=dict)
     counts: dict[int, list[Counter[str]]] = field(default_factory=dict)
     emitted: bool = False
+    moved: bool = False  # some read of it showed motion inside its box
     suppressed: bool = False
     last_plate: str = ""
     last_conf: float = 0.0
@@ -143,12 +144,20 @@ class PlateTracker:
     def active(self) -> int:
         return len(self._tracks)
 
-    def update(self, reads: Iterable[PlateRead], now: float) -> list[PlateEvent]:
-        """Feed one frame's reads (possibly none) seen at time `now`; returns the events it caused."""
+    def update(
+        self, reads: Iterable[PlateRead], now: float, moved: Callable[[Box], bool] | None = None
+    ) -> list[PlateEvent]:
+        """Feed one frame's reads (possibly none) seen at time `now`; returns the events it caused.
+
+        `moved(box)` says whether the frame changed inside a read's box; with
+        `require_motion`, a track whose reads never moved (text on the scenery) emits nothing.
+        """
         events: list[PlateEvent] = []
         self._last_update = now
         kept = drop_nested([r for r in reads if r.plate], self.cfg.nested_inside)
         touched = self._associate(kept, now)
+        for track in touched:
+            track.moved = track.moved or moved is None or moved(track.box)
         for track in touched:
             events.extend(self._check(track, now))
         events.extend(self._expire(now))
@@ -209,7 +218,7 @@ class PlateTracker:
 
     def _check(self, track: _Track, now: float) -> list[PlateEvent]:
         plate, conf, support = track.consensus()
-        if track.suppressed or support < self.cfg.min_frames:
+        if track.suppressed or support < self.cfg.min_frames or (self.cfg.require_motion and not track.moved):
             return []
         if not track.emitted:
             if self._is_repeat(track, plate, now):

@@ -118,7 +118,7 @@ def make_runner(
 ):  # type: ignore[no-untyped-def]
     cfg = Config(
         source=SourceConfig(kind="folder", uri=str(folder), camera="t", fps=10.0, **src),  # type: ignore[arg-type]
-        tracker=TrackerConfig(min_frames=2, end_after_s=0.5),
+        tracker=TrackerConfig(min_frames=2, end_after_s=0.5, require_motion=False),  # flat grey frames
         log=LogConfig(path=str(tmp_path / "events.jsonl"), stats=True),
         daemon=DaemonConfig(idle_timeout_s=0.05, stats_interval_s=0.5, status_interval_s=0.5),
     )
@@ -186,6 +186,23 @@ def test_motion_gate() -> None:
     noisy = np.clip(moved.astype(int) + np.random.default_rng(0).integers(-8, 9, moved.shape), 0, 255)
     assert not gate.changed(noisy.astype(np.uint8))  # sensor noise is not motion
     assert MotionGate(MotionConfig(enabled=False)).changed(still)
+
+
+def test_box_motion() -> None:
+    from edge_ocr.config import MotionConfig
+    from edge_ocr.motion import MotionGate
+
+    scene = np.full((720, 1280), 90, np.uint8)
+    scene[600:640, 100:200] = 250  # painted text on the road: static
+    gate = MotionGate(MotionConfig(enabled=False), analyse=True)
+    assert gate.changed(scene)
+    assert not gate.moved(Box(100, 600, 100, 40), 1280)  # first frame: unknown is not motion
+    nxt = scene.copy()
+    nxt[300:400, 700:900] = 30  # a vehicle arrives
+    assert gate.changed(nxt)  # the gate is off: every frame passes
+    assert gate.moved(Box(700, 300, 200, 100), 1280)
+    assert not gate.moved(Box(100, 600, 100, 40), 1280)
+    assert gate.moved(Box(350, 150, 100, 50), 640)  # boxes of a main stream twice the size
 
 
 def test_runner_with_picamera2_frames_uses_lores_for_the_gate(tmp_path: Path) -> None:

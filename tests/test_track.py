@@ -139,3 +139,13 @@ def test_unchanged_scene_keeps_what_was_in_view() -> None:
     later = [e for s in range(1, 60) for e in t.unchanged(0.2 + s)]
     assert later == [] and t.active == 1
     assert [e.kind for e in t.update([], 61.0) + t.update([], 63.0)] == ["end"]
+
+
+def test_require_motion_ignores_static_text() -> None:
+    t = tracker(min_frames=2)  # require_motion is on by default
+    plate, sign = read("KTR4829", x=100), read("A63L933A", x=800, y=600)
+    frames = [[read("KTR4829", x=100 + 30 * i), sign] for i in range(4)]
+    events = []
+    for i, reads in enumerate(frames):
+        events += t.update(reads, i * 0.1, moved=lambda b: b.y != sign.box.y)
+    assert [e.plate for e in events if e.kind == "new"] == [plate.plate]
