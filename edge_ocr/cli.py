@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from edge_ocr.errors import ConfigError, EdgeOcrError, ModelError, SourceError
 
@@ -67,12 +68,7 @@ def iter_inputs(inputs: Sequence[str]) -> Iterator[Path]:
 
 
 def cmd_read(args: argparse.Namespace) -> int:
-    """Read plates (or, with --mode text, lines of text) from each image; one JSON object per image."""
-    if args.mode == "text":
-        from edge_ocr.textmode_cli import cmd_read_text
-
-        return cmd_read_text(args)
-    from edge_ocr.imageio import load_image
+    """Read plates from each image; one JSON object per image on stdout."""
     from edge_ocr.pipeline import Reader
 
     reader = Reader(args.model, backend=args.backend, fmt=args.fmt, region=args.region, threads=args.threads)
@@ -82,33 +78,39 @@ def cmd_read(args: argparse.Namespace) -> int:
     failed = 0
     for path in iter_inputs(args.inputs):
         try:
-            t0 = time.perf_counter()
-            image = load_image(path)
-            reads = (
-                [r for r in [reader.read_crop(image)] if r is not None]
-                if args.crop
-                else reader.read_frame(image)
-            )
-            ms = 1000.0 * (time.perf_counter() - t0)
+            _read_one(reader, path, args.crop, outdir)
         except SourceError as e:
             print(f"edge-ocr: {e}", file=sys.stderr)
             failed += 1
-            continue
-        h, w = image.shape[:2]
-        out = {
-            "file": str(path),
-            "ms": round(ms, 2),
-            "width": int(w),
-            "height": int(h),
-            "plates": [r.to_json() for r in reads],
-        }
-        sys.stdout.write(json.dumps(out) + "\n")
-        sys.stdout.flush()
-        if outdir is not None:
-            from edge_ocr.annotate import annotate, write_annotated
-
-            write_annotated(outdir, path, annotate(image, reads))
     return 1 if failed else 0
+
+
+def _read_one(reader: Any, path: Path, crop: bool, outdir: Path | None) -> None:
+    """Decode, read, print one JSON line, annotate; `ms` covers decoding and reading."""
+    from edge_ocr.imageio import load_image
+
+    t0 = time.perf_counter()
+    image = load_image(path)
+    if crop:
+        read = reader.read_crop(image)
+        reads = [read] if read is not None else []
+    else:
+        reads = reader.read_frame(image)
+    ms = 1000.0 * (time.perf_counter() - t0)
+    h, w = image.shape[:2]
+    out = {
+        "file": str(path),
+        "ms": round(ms, 2),
+        "width": int(w),
+        "height": int(h),
+        "plates": [r.to_json() for r in reads],
+    }
+    sys.stdout.write(json.dumps(out) + "\n")
+    sys.stdout.flush()
+    if outdir is not None:
+        from edge_ocr.annotate import annotate, write_annotated
+
+        write_annotated(outdir, path, annotate(image, reads))
 
 
 def build_info_parser(p: argparse.ArgumentParser) -> None:
