@@ -42,8 +42,9 @@ def available() -> bool:
 class LiteRTBackend:
     """One interpreter, resized to the batch size on demand.
 
-    Resizing the input tensor and running the batch once was measured faster than looping at batch 1
-    for the plate char batches (see tests/test_backends.py::test_batch_matches_loop for equality).
+    Measured here (int8 plate-chars, one thread, CPU time): batches of 10-18 characters of varying
+    size cost 4.3 ms resized-and-run-once against 4.7 ms looping at batch 1 (8 chars: 2.3 vs 2.7 ms),
+    reallocation included. tests/test_backends.py checks that both give the same scores.
     """
 
     name = "tflite"
