@@ -140,9 +140,12 @@ def cmd_info(args: argparse.Namespace) -> int:
             f"  {key}: {entry.get('path')} {entry.get('bytes', '?')} bytes sha256 "
             f"{str(entry.get('sha256', ''))[:12]}"
         )
-    for key, value in card.get("metrics", {}).items():
-        if not isinstance(value, (dict, list)):
-            lines.append(f"  metric {key}: {value}")
+    heldout = card.get("metrics", {}).get("heldout", {})
+    for key, value in heldout.items() if isinstance(heldout, dict) else ():
+        if isinstance(value, dict) and "accuracy" in value:
+            lines.append(
+                f"  held-out accuracy {key}: {100 * float(value['accuracy']):.2f} % (n={value.get('n', '?')})"
+            )
     sys.stdout.write("\n".join(lines) + "\n")
     return 0
 

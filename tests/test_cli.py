@@ -67,7 +67,9 @@ def test_bad_files_are_reported_and_the_rest_still_run(
     plate_png: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     truncated = tmp_path / "truncated.jpg"
-    ok, buf = cv2.imencode(".jpg", cv2.imread(str(plate_png)))
+    source = cv2.imread(str(plate_png))
+    assert source is not None
+    ok, buf = cv2.imencode(".jpg", source)
     truncated.write_bytes(buf.tobytes()[: len(buf) // 2])
     text = tmp_path / "notes.png"
     text.write_text("this is not an image\n")
@@ -93,8 +95,8 @@ def test_folder_input_and_annotation(
     out = tmp_path / "annotated"
     code, rows, _ = _run(capsys, "read", "--crop", "--annotate", str(out), str(plate_png.parent))
     assert code == 0 and len(rows) == 1
-    img = cv2.imread(str(out / "ABC1234.jpg"))
-    assert img is not None and img.shape[:2] == cv2.imread(str(plate_png)).shape[:2]
+    img, src = cv2.imread(str(out / "ABC1234.jpg")), cv2.imread(str(plate_png))
+    assert img is not None and src is not None and img.shape[:2] == src.shape[:2]
 
 
 def test_onnx_backend_and_float_format(plate_png: Path, capsys: pytest.CaptureFixture[str]) -> None:
