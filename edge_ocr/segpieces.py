@@ -24,7 +24,7 @@ def band_blobs(mask: np.ndarray, line: Line, cc: CC | None = None) -> list[Blob]
     centre = line.a * xs + line.b
     half = 0.5 * line.hm + max(1.0, 0.06 * line.hm)
     keep = np.abs(np.arange(H)[:, None] - centre[None, :]) <= half
-    cut = np.where(keep, mask, 0).astype(np.uint8)
+    cut = _peel_sides(np.where(keep, mask, 0).astype(np.uint8), keep)
     n, cut_lab, stats, _ = cv2.connectedComponentsWithStats(cut, connectivity=8)
     n0, orig_lab, ostats = cc or label(mask)
     ink = cut > 0
@@ -40,6 +40,29 @@ def band_blobs(mask: np.ndarray, line: Line, cc: CC | None = None) -> list[Blob]
         reach = half + 1
         out.append(Blob(x, y, w, h, a, oy < c - reach and oy + oh > c + reach))
     return out
+
+
+def _peel_sides(cut: np.ndarray, keep: np.ndarray, full: float = 0.85) -> np.ndarray:
+    """Clear the plate frame's vertical bars at the crop's left and right edges inside the band.
+
+    In tight crops the first and last characters are often glued to the frame; everything glued to
+    the crop's sides is dropped, so the bars (columns inked over nearly the whole band, starting at
+    the edge) are cut away first.
+    """
+    cover = (cut > 0).sum(axis=0) / np.maximum(keep.sum(axis=0), 1)
+    W = cut.shape[1]
+    left = 0
+    while left < W // 8 and cover[left] >= full:
+        left += 1
+    right = W
+    while right > W - W // 8 and cover[right - 1] >= full:
+        right -= 1
+    if left or right < W:
+        cut = cut.copy()
+        cut[:, : left + 1 if left else 0] = 0
+        if right < W:
+            cut[:, right - 1 :] = 0
+    return cut
 
 
 def merge_pieces(blobs: list[Blob], hm: float) -> list[Blob]:
