@@ -18,6 +18,7 @@ import numpy as np
 
 from edge_ocr.assemble import CONFUSABLES, PlateAssembler
 from edge_ocr.classify import CharClassifier
+from edge_ocr.gapfill import fill_gaps, line_polarity
 from edge_ocr.models import ModelSpec
 from edge_ocr.paths import default_model_dir
 from edge_ocr.preprocess import to_gray
@@ -40,6 +41,7 @@ class ReadParams:
     odd_toll: float = 0.8  # the same for characters of odd shape (pictures are odd)
     mismatch_cost: float = 1.0  # a read that fits no region layout loses about one character's worth
     min_end_support: float = 0.3  # share of thresholds that must agree on a first/last character
+    gap_fill: bool = True  # search again where the line says a character is missing
 
 
 class Reader:
@@ -133,12 +135,28 @@ class Reader:
         if best is None:
             return None
         chars, ranked = best
+        chars, ranked = self._fill_gaps(crop, chars, ranked)
+        t = self._timed("classify", t)
         (top, region), cands = ranked[0], tuple(c for c, _ in ranked)
         if frame_corners is not None:
             chars = [_to_frame(c, crop.shape, frame_corners) for c in chars]
         return PlateRead(
             top.plate, top.confidence, region, top.matches_pattern, box, corners, cands, tuple(chars)
         )
+
+    def _fill_gaps(
+        self, crop: np.ndarray, chars: list[CharPrediction], ranked: list[Any]
+    ) -> tuple[list[CharPrediction], list[Any]]:
+        """Look again where the line says a character is missing (see gapfill.py)."""
+        if not self.params.gap_fill:
+            return chars, ranked
+        gray = to_gray(crop)
+        dark = line_polarity(gray, chars)
+        filled = fill_gaps(gray, chars, lambda boxes: self.classifier.classify(gray, boxes), dark)
+        if len(filled) == len(chars):
+            return chars, ranked
+        again = self.assembler.candidates(filled)
+        return (filled, again) if again else (chars, ranked)
 
     def _choose(
         self, hyps: list[Hypothesis], preds: list[CharPrediction]

@@ -1,0 +1,176 @@
+"""Find characters the contour segmenter missed, where the line says one should be.
+
+Once a plate's line is read, its characters tell the height, pitch and baseline of the line. A
+gap wider than a character inside the line, or a character-sized slot just past either end, is
+searched again with a threshold of its own (a local Otsu adapts to the shading, paint or frame that
+made the global thresholds merge or lose the character), and a component of line height found there
+is kept only if the classifier reads it confidently. The classifier, not a geometric rule, decides.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from edge_ocr.preprocess import guess_dark_on_light
+from edge_ocr.types import Box, CharBox, CharPrediction
+
+Classify = Callable[[Sequence[CharBox]], list[CharPrediction]]
+
+
+@dataclass(frozen=True)
+class GapParams:
+    min_chars: int = 3  # a line needs this many characters before it can vouch for a gap
+    min_confidence: float = 0.85  # a found character must be read at least this surely
+    height_tol: float = 0.2  # a found component's height within this fraction of the line's
+    max_end_steps: int = 2  # slots tried past each end of the line
+    max_chars: int = 9
+
+
+@dataclass(frozen=True)
+class _Line:
+    height: float
+    width: float
+    pitch: float
+    slope: float
+    intercept: float  # centre y = slope * x + intercept
+    dark_on_light: bool
+
+    def centre_y(self, x: float) -> float:
+        return self.slope * x + self.intercept
+
+
+def line_polarity(gray: np.ndarray, chars: Sequence[CharPrediction]) -> bool:
+    """Dark ink on a light plate? Each character box votes from its own border and centre."""
+    votes = [
+        guess_dark_on_light(gray[c.box.y : c.box.y2, c.box.x : c.box.x2])
+        for c in chars
+        if c.box.w > 2 and c.box.h > 2
+    ]
+    return 2 * sum(votes) >= len(votes)
+
+
+def _line_of(chars: Sequence[CharPrediction], dark_on_light: bool) -> _Line:
+    xs = np.array([c.box.x + c.box.w / 2 for c in chars], np.float64)
+    ys = np.array([c.box.y + c.box.h / 2 for c in chars], np.float64)
+    slope, intercept = np.polyfit(xs, ys, 1) if len(chars) >= 2 else (0.0, float(ys[0]))
+    widths = [c.box.w for c in chars if c.box.w > 0.35 * c.box.h]  # narrow 1/I say little of width
+    steps = np.diff(xs)
+    pitch = 0.0
+    if len(steps):
+        # A step that skipped a missed character is a multiple of the pitch: divide it back.
+        unit = max(float(steps.min()), 1.0)
+        pitch = float(np.median(steps / np.maximum(1, np.round(steps / unit))))
+    height = float(np.median([c.box.h for c in chars]))
+    width = float(np.median(widths)) if widths else 0.6 * height
+    return _Line(height, width, max(pitch, width), float(slope), float(intercept), dark_on_light)
+
+
+def _slots(chars: Sequence[CharPrediction], line: _Line, steps: int) -> list[tuple[float, int]]:
+    """Centre x of each empty slot, with the index it would be inserted at."""
+    out: list[tuple[float, int]] = []
+    for i in range(len(chars) - 1):
+        a, b = chars[i].box, chars[i + 1].box
+        free = b.x - a.x2
+        if free < 0.8 * line.width:
+            continue
+        n = max(1, int(round((b.x + b.w / 2 - a.x - a.w / 2) / line.pitch)) - 1)
+        for k in range(1, n + 1):
+            out.append((a.x2 + free * k / (n + 1), i + 1))
+    first, last = chars[0].box, chars[-1].box
+    for k in range(1, steps + 1):
+        out.append((first.x + first.w / 2 - k * line.pitch, 0))
+        out.append((last.x + last.w / 2 + k * line.pitch, len(chars)))
+    return out
+
+
+def _component_at(gray: np.ndarray, cx: float, line: _Line, p: GapParams) -> Box | None:
+    """The line-height component nearest the slot centre, thresholded locally."""
+    h_img, w_img = gray.shape[:2]
+    cy = line.centre_y(cx)
+    half_w, half_h = 1.0 * line.width, 0.75 * line.height
+    x1, x2 = max(0, int(cx - half_w)), min(w_img, int(cx + half_w))
+    y1, y2 = max(0, int(cy - half_h)), min(h_img, int(cy + half_h))
+    if x2 - x1 < 0.5 * line.width or y2 - y1 < line.height:
+        return None
+    win = gray[y1:y2, x1:x2]
+    flag = cv2.THRESH_BINARY_INV if line.dark_on_light else cv2.THRESH_BINARY
+    _, ink = cv2.threshold(win, 0, 255, flag + cv2.THRESH_OTSU)
+    n, _, stats, cent = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    best: tuple[float, Box] | None = None
+    for i in range(1, n):
+        x, y, w, h, _ = stats[i]
+        if abs(h - line.height) > p.height_tol * line.height or w > 1.3 * line.width:
+            continue
+        if x == 0 or x + w >= win.shape[1]:  # cut by the window: a neighbour or the frame
+            continue
+        if abs(y + h / 2 + y1 - cy) > 0.25 * line.height:
+            continue
+        dist = abs(cent[i][0] + x1 - cx)
+        if best is None or dist < best[0]:
+            best = (dist, Box(int(x + x1), int(y + y1), int(w), int(h)))
+    return best[1] if best else None
+
+
+def _overlaps(box: Box, chars: Sequence[CharPrediction]) -> bool:
+    return any(min(box.x2, c.box.x2) - max(box.x, c.box.x) > 0.3 * min(box.w, c.box.w) for c in chars)
+
+
+def fill_gaps(
+    gray: np.ndarray,
+    chars: Sequence[CharPrediction],
+    classify: Classify,
+    dark_on_light: bool,
+    params: GapParams = GapParams(),
+) -> list[CharPrediction]:
+    """Return the line's characters plus any missed ones the classifier confirms, left to right.
+
+    Only single-row lines are extended: the slots of a two-row plate are not on one baseline.
+    """
+    out = sorted(chars, key=lambda c: c.box.x)
+    if len(out) < params.min_chars or any(c.row != out[0].row for c in out):
+        return out
+    line = _line_of(out, dark_on_light)
+    found: list[Box] = []
+    for cx, _ in _slots(out, line, params.max_end_steps):
+        box = _component_at(gray, cx, line, params)
+        if box is not None and not _overlaps(box, out) and not _overlaps_boxes(box, found):
+            found.append(box)
+    if not found:
+        return out
+    preds = classify([CharBox(b, out[0].row, dark_on_light) for b in found])
+    for pred in preds:
+        if pred.confidence >= params.min_confidence and len(out) < params.max_chars:
+            out.append(pred)
+    return _contiguous(sorted(out, key=lambda c: c.box.x), line, chars)
+
+
+def _overlaps_boxes(box: Box, boxes: Sequence[Box]) -> bool:
+    return any(min(box.x2, b.x2) - max(box.x, b.x) > 0.3 * min(box.w, b.w) for b in boxes)
+
+
+def _contiguous(
+    out: list[CharPrediction], line: _Line, orig: Sequence[CharPrediction]
+) -> list[CharPrediction]:
+    """An end slot two steps out counts only if the slot between was filled too."""
+    keep = set(map(id, orig))
+    lo, hi = min(c.box.x for c in orig), max(c.box.x2 for c in orig)
+    res = [c for c in out if id(c) in keep or lo <= c.box.x <= hi]
+    left = sorted((c for c in out if id(c) not in keep and c.box.x2 <= lo), key=lambda c: -c.box.x)
+    right = sorted((c for c in out if id(c) not in keep and c.box.x >= hi), key=lambda c: c.box.x)
+    edge = lo
+    for c in left:
+        if edge - c.box.x2 > 1.5 * line.pitch:
+            break
+        res.append(c)
+        edge = c.box.x
+    edge = hi
+    for c in right:
+        if c.box.x - edge > 1.5 * line.pitch:
+            break
+        res.append(c)
+        edge = c.box.x2
+    return sorted(res, key=lambda c: c.box.x)

@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import cv2
+import numpy as np
+
+from edge_ocr.gapfill import fill_gaps, line_polarity
+from edge_ocr.types import Box, CharBox, CharPrediction
+
+
+def _plate() -> tuple[np.ndarray, list[Box]]:
+    """Five dark bars of character size on a light plate, evenly pitched."""
+    img = np.full((60, 220, 3), 230, np.uint8)
+    boxes = []
+    for i in range(5):
+        x = 20 + i * 38
+        cv2.rectangle(img, (x, 15), (x + 20, 45), (20, 20, 20), -1)
+        boxes.append(Box(x, 15, 21, 31))
+    return cv2.cvtColor(img, cv2.COLOR_BGR2GRAY), boxes
+
+
+def _pred(box: Box, conf: float = 0.95) -> CharPrediction:
+    return CharPrediction("H", conf, box, (("H", conf),))
+
+
+def _classifier(conf: float):
+    calls: list[int] = []
+
+    def classify(boxes: Sequence[CharBox]) -> list[CharPrediction]:
+        calls.append(len(boxes))
+        return [_pred(b.box, conf) for b in boxes]
+
+    return classify, calls
+
+
+def test_missing_inner_and_end_characters_are_found_when_confidently_read() -> None:
+    gray, boxes = _plate()
+    known = [_pred(b) for i, b in enumerate(boxes) if i not in (0, 2)]  # first and middle missed
+    classify, _ = _classifier(0.97)
+    out = fill_gaps(gray, known, classify, dark_on_light=True)
+    assert len(out) == 5
+    xs = [c.box.x for c in out]
+    assert xs == sorted(xs)
+    for found, truth in zip(out, boxes, strict=True):
+        assert found.box.iou(truth) > 0.7
+
+
+def test_weak_reads_are_not_inserted() -> None:
+    gray, boxes = _plate()
+    known = [_pred(b) for b in boxes[1:]]
+    classify, calls = _classifier(0.4)
+    out = fill_gaps(gray, known, classify, dark_on_light=True)
+    assert len(out) == 4 and calls  # looked, but the classifier did not vouch for it
+
+
+def test_empty_slots_and_short_lines_are_left_alone() -> None:
+    gray, boxes = _plate()
+    classify, calls = _classifier(0.99)
+    full = [_pred(b) for b in boxes]
+    assert len(fill_gaps(gray, full, classify, dark_on_light=True)) == 5
+    assert not calls  # nothing of line height beyond the ends: no classifier call
+    assert len(fill_gaps(gray, full[:2], classify, dark_on_light=True)) == 2
+
+
+def test_line_polarity() -> None:
+    gray, boxes = _plate()
+    preds = [_pred(b.offset(-3, -3)) for b in boxes]
+    wide = [
+        CharPrediction(p.char, p.confidence, Box(p.box.x, p.box.y, p.box.w + 6, p.box.h + 6)) for p in preds
+    ]
+    assert line_polarity(gray, wide)
+    assert not line_polarity(255 - gray, wide)
