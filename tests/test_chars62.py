@@ -64,7 +64,7 @@ def test_model_folder_follows_the_contract() -> None:
             assert "".join(spec.labels) == CHARS62
             be = spec.open_backend()
             out = be.run(np.zeros((2, *spec.input_shape[1:]), np.float32))
-            assert out.shape == (2, 62) and np.allclose(out.sum(1), 1.0, atol=0.02)
+            assert out.shape == (2, 62) and np.allclose(out.sum(1), 1.0, atol=0.05)  # int8 steps of 1/256
     card = json.loads((MODEL / "card.json").read_text())
     assert card["metrics"]["split"].startswith("GoodImg: stratified per class, seed 0")
     assert card["training"]["params"] <= 300_000
