@@ -105,7 +105,8 @@ class CharLineDetector:
             return None
         score = line_score(boxes, fit)
         if score > 0.0:
-            score *= 0.25 + 0.75 * ink_score(gray, boxes, line.dark)
+            ink = ink_score(gray, boxes, line.dark)
+            score *= 0.25 + 0.75 * ink.score
         if score <= self.config.min_score:
             return None
         corners = plate_corners(fit, self.config.geometry)

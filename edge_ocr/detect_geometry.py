@@ -139,7 +139,14 @@ def line_score(boxes: np.ndarray, fit: LineFit) -> float:
     return f_n * math.exp(-h_cv / 0.12) * math.exp(-fit.residual / 0.12) * even * pitch_ok * wide
 
 
-def ink_score(gray: np.ndarray, boxes: np.ndarray, dark: bool) -> float:
+@dataclass(frozen=True)
+class InkStats:
+    score: float  # glyphs hold the row's ink and stand out from it, 0..1
+    background: float  # grey level of the row's non-ink pixels
+    contrast: float  # |ink - background| grey levels
+
+
+def ink_score(gray: np.ndarray, boxes: np.ndarray, dark: bool) -> InkStats:
     """Whether the glyphs are the only ink on their row, as on a plate, not in clutter or noise.
 
     Otsu over the glyph boxes and the gaps between neighbours separates ink from background; on
@@ -152,7 +159,7 @@ def ink_score(gray: np.ndarray, boxes: np.ndarray, dark: bool) -> float:
     x1, y1 = int((b[:, 0] + b[:, 2]).max()), int((b[:, 1] + b[:, 3]).max())
     band = gray[y0:y1, x0:x1]
     if band.size < 16:
-        return 0.0
+        return InkStats(0.0, 0.0, 0.0)
     row = np.zeros(band.shape, dtype=bool)
     inside = np.zeros(band.shape, dtype=bool)
     for (ax, ay, _aw, ah), (bx, by, bw, bh) in zip(b[:-1], b[1:], strict=True):
@@ -162,7 +169,7 @@ def ink_score(gray: np.ndarray, boxes: np.ndarray, dark: bool) -> float:
         inside[max(0, by - y0) : by + bh - y0, max(0, bx - x0) : bx + bw - x0] = True
     px = band[row].reshape(-1, 1)
     if px.size < 16:
-        return 0.0
+        return InkStats(0.0, 0.0, 0.0)
     flag = (cv2.THRESH_BINARY_INV if dark else cv2.THRESH_BINARY) + cv2.THRESH_OTSU
     _, ink_px = cv2.threshold(px, 0, 1, flag)
     ink = np.zeros(band.shape, dtype=bool)
@@ -171,6 +178,8 @@ def ink_score(gray: np.ndarray, boxes: np.ndarray, dark: bool) -> float:
     fill_in = float(ink[inside & row].mean()) if (inside & row).any() else 0.0
     fill_out = float(ink[gaps].mean()) if gaps.any() else 0.0
     fg, bg = band[ink], band[row & ~ink]
-    contrast = abs(float(fg.mean()) - float(bg.mean())) if fg.size and bg.size else 0.0
+    if not (fg.size and bg.size):
+        return InkStats(0.0, 0.0, 0.0)
+    contrast = abs(float(fg.mean()) - float(bg.mean()))
     separation = max(0.0, fill_in - 2.0 * fill_out) / max(fill_in, 1e-6)
-    return separation * min(1.0, contrast / 40.0)
+    return InkStats(separation * min(1.0, contrast / 40.0), float(bg.mean()), contrast)
