@@ -180,6 +180,12 @@ def all_commands() -> dict[str, Command]:
     cmds = dict(COMMANDS)
     with contextlib.suppress(ImportError):  # a trimmed install without the daemon
         cmds.update(_daemon_commands())
+    with contextlib.suppress(ImportError):  # a trimmed install without the benchmark's plotting
+        from edge_ocr.bench.cli import build_bench_parser, cmd_bench
+
+        cmds["bench"] = Command(
+            "accuracy and speed per model format and backend", build_bench_parser, cmd_bench
+        )
     return cmds
 
 
