@@ -86,6 +86,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         weighted=args.weighted,
         epochs=args.epochs,
         batch_size=args.batch,
+        seed=args.seed,
         lr=args.lr,
         threads=args.threads,
     )
@@ -123,6 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--epochs", type=int, default=10)
     t.add_argument("--lr", type=float, default=2e-3)
     t.add_argument("--batch", type=int, default=48)
+    t.add_argument("--seed", type=int, default=0, help="training seed (data and split stay fixed)")
     t.add_argument("--size", type=int, default=32)
     t.add_argument("--tighten", action="store_true")
     t.add_argument("--fnt-per-class", type=int, default=150)
