@@ -106,6 +106,55 @@ def text_mode_lines(tm: dict[str, Any]) -> list[str]:
     return out
 
 
+def experiments_section(runs: list[dict[str, Any]]) -> list[str]:
+    return [
+        "## Experiments (all on the same split and data; held-out test sets; TFLite files)",
+        "",
+        *runs_table(runs),
+        "",
+        "Paired comparisons (same data and epochs; int8 TFLite):",
+        "",
+        *findings(runs),
+        "",
+        "The standard error of an accuracy near 84 % on the 1155 GoodImg test images is about 1.1 pp "
+        "(2 pp on the 496 EnglishHnd ones); compare the differences with the seed-noise row.",
+        "",
+        "Selection: the shipped run is the one with the best GoodImg *validation* accuracy (w16-weighted-e9 "
+        "0.854 vs w16 0.850 at its best epoch). Class weighting for it was chosen from the w12 pair, whose "
+        "validation accuracies tied (0.832 both), on their test figures, so the test set informed that one "
+        "choice. The tighten and seed-1 rows were run after the shipped model was trained.",
+        "",
+    ]
+
+
+def files_and_data(card: dict[str, Any]) -> list[str]:
+    tr = card["training"]
+    return [
+        "## Files",
+        "",
+        "| file | bytes | sha256 |",
+        "|---|---|---|",
+        *[f"| {v['path']} | {v['bytes']} | `{v['sha256'][:16]}…` |" for v in card["files"].values()],
+        "",
+        "## Training",
+        "",
+        "```json",
+        json.dumps(tr, indent=2),
+        "```",
+        "",
+        "## Data and licences",
+        "",
+        "| source | licence | train / val / test |",
+        "|---|---|---|",
+        *[
+            f"| {d['source']} | {d['licence']} | {d['samples'].get('train', 0)} / {d['samples'].get('val', 0)} / "
+            f"{d['samples'].get('test', 0)} |"
+            for d in card["data"]
+        ],
+        "",
+    ]
+
+
 def model_card_md(card: dict[str, Any], runs: list[dict[str, Any]]) -> str:
     m, tr = card["metrics"], card["training"]
     good_int8 = _get(m["heldout"], "tflite_int8", GOOD) or 0.0
@@ -138,44 +187,8 @@ def model_card_md(card: dict[str, Any], runs: list[dict[str, Any]]) -> str:
         "",
         *text_mode_lines(m.get("text_mode", {})),
         "",
-        "## Experiments (all on the same split and data; held-out test sets; TFLite files)",
-        "",
-        *runs_table(runs),
-        "",
-        "Paired comparisons (same data and epochs; int8 TFLite):",
-        "",
-        *findings(runs),
-        "",
-        "The standard error of an accuracy near 84 % on the 1155 GoodImg test images is about 1.1 pp "
-        "(2 pp on the 496 EnglishHnd ones); compare the differences with the seed-noise row.",
-        "",
-        "Selection: the shipped run is the one with the best GoodImg *validation* accuracy (w16-weighted-e9 "
-        "0.854 vs w16 0.850 at its best epoch). Class weighting for it was chosen from the w12 pair, whose "
-        "validation accuracies tied (0.832 both), on their test figures, so the test set informed that one "
-        "choice. The tighten and seed-1 rows were run after the shipped model was trained.",
-        "",
-        "## Files",
-        "",
-        "| file | bytes | sha256 |",
-        "|---|---|---|",
-        *[f"| {v['path']} | {v['bytes']} | `{v['sha256'][:16]}…` |" for v in card["files"].values()],
-        "",
-        "## Training",
-        "",
-        "```json",
-        json.dumps(tr, indent=2),
-        "```",
-        "",
-        "## Data and licences",
-        "",
-        "| source | licence | train / val / test |",
-        "|---|---|---|",
-        *[
-            f"| {d['source']} | {d['licence']} | {d['samples'].get('train', 0)} / {d['samples'].get('val', 0)} / "
-            f"{d['samples'].get('test', 0)} |"
-            for d in card["data"]
-        ],
-        "",
+        *experiments_section(runs),
+        *files_and_data(card),
         "## Limits",
         "",
         "A single crop cannot separate c/C, o/O/0, s/S, v/V, w/W, x/X, z/Z, 1/l/I; on GoodImg these count as "
