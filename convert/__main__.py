@@ -53,14 +53,25 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="training sources; held-out accuracy is measured on the real plate sources among them",
     )
     p.add_argument(
-        "--synth", type=int, default=0, help="synthetic renders per class added to training (0: none)"
+        "--synth",
+        type=int,
+        default=None,
+        help="synthetic renders per class added to training (default 400; 0: none)",
     )
-    p.add_argument("--epoch-samples", type=int, default=0, help="> 0: random training subset per epoch")
+    p.add_argument(
+        "--epoch-samples",
+        type=int,
+        default=None,
+        help="random training subset per epoch (default 25000; 0: all)",
+    )
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--max-drop-pp", type=float, default=0.5)
     p.add_argument("--min-agreement", type=float, default=0.99)
     p.add_argument("--quick", action="store_true", help="tiny, fast run for tests: 2 epochs, narrow net")
-    return p.parse_args(argv)
+    a = p.parse_args(argv)
+    if a.synth is None:
+        a.synth = 0 if a.quick else 400
+    return a
 
 
 def load_splits(a: argparse.Namespace, spec: PreprocessSpec) -> dict[str, CharArrays]:
@@ -90,9 +101,11 @@ def counts(splits: dict[str, CharArrays]) -> dict[str, dict[str, int]]:
 def train_config(a: argparse.Namespace) -> Any:
     from convert.train import TrainConfig
 
-    cfg = TrainConfig(seed=a.seed, threads=a.threads, epoch_samples=a.epoch_samples)
+    cfg = TrainConfig(seed=a.seed, threads=a.threads)
     if a.quick:
-        cfg = replace(cfg, epochs=2, width=8, batch_size=32, verbose=0)
+        cfg = replace(cfg, epochs=2, width=8, batch_size=32, verbose=0, epoch_samples=0)
+    if a.epoch_samples is not None:
+        cfg = replace(cfg, epoch_samples=a.epoch_samples)
     if a.epochs is not None:
         cfg = replace(cfg, epochs=a.epochs)
     if a.width is not None:
@@ -145,6 +158,7 @@ def stage_card(a: argparse.Namespace, splits: dict[str, CharArrays], spec: Prepr
 
     report = verify(a.out, splits["test"], a.max_drop_pp, a.min_agreement)
     training = json.loads((a.work / "training.json").read_text())
+    training["retrain_command"] = retrain_command(training, a.out)
     q = tflite_quant_params(a.out / "model_int8.tflite")
     extra = {"vn_char_boxes_test_including_misaligned_images": uncleaned_vn(a, spec)}
     c = CardInputs(
@@ -152,6 +166,15 @@ def stage_card(a: argparse.Namespace, splits: dict[str, CharArrays], spec: Prepr
     )
     write_card(a.out, c)
     print_report(report)
+
+
+def retrain_command(t: dict[str, Any], out: Path) -> str:
+    """The one `all` command that reproduces this training (explicit, so later default changes do not lie)."""
+    return (
+        f"python -m convert all --data DATA --out {out} --seed {t['seed']} --epochs {t['epochs']} "
+        f"--epoch-samples {t['epoch_samples']} --synth {t['synth_per_class']} --width {t['width']} "
+        f"--sources {t['sources']}"
+    )
 
 
 def uncleaned_vn(a: argparse.Namespace, spec: PreprocessSpec) -> dict[str, float]:

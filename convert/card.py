@@ -176,5 +176,12 @@ def model_card_md(card: dict[str, Any]) -> str:
         "Confusable pairs (0/O, 1/I, 8/B, 5/S, 2/Z) depend on the typeface; the plate "
         "assembler resolves some by region pattern. bench/ data was never used for training or tuning.",
         "",
+        "Data cleaning: vn-char-boxes images whose boxes are misaligned with the glyphs (listed in "
+        "convert/vn_misaligned.txt, found with `python -m convert clean` and checked by eye) are left out of "
+        "training AND of the held-out figures above; the accuracy with them kept is under 'Other measurements'. "
+        "Held-out figures of the box pages and tiles include their own label noise (e.g. O and 0 drawn alike).",
+        "",
+        "Chars74K fonts (no I, O) and synthetic renders are used for training only, never to measure accuracy.",
+        "",
     ]
     return "\n".join(lines)

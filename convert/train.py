@@ -21,7 +21,7 @@ from convert.data import CharArrays
 
 @dataclass(frozen=True)
 class TrainConfig:
-    epochs: int = 30
+    epochs: int = 10
     batch_size: int = 128
     lr: float = 2e-3
     seed: int = 0
@@ -30,7 +30,9 @@ class TrainConfig:
     threads: int = 2
     augment_p: float = 0.8
     verbose: int = 2
-    epoch_samples: int = 0  # > 0: each epoch sees a fresh weighted random subset of this size (CPU budget)
+    epoch_samples: int = (
+        25000  # > 0: each epoch sees a fresh weighted random subset of this size (CPU budget)
+    )
     fnt_weight: float = 0.3  # sampling weight of Chars74K font renders relative to real plate characters
 
 
