@@ -17,20 +17,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from edge_ocr.config import TrackerConfig
+from edge_ocr.metrics import edit_distance
 from edge_ocr.types import Box, PlateCandidate, PlateEvent, PlateRead
-
-
-def edit_distance(a: str, b: str) -> int:
-    """Levenshtein distance (insert, delete, substitute all cost 1)."""
-    if len(a) < len(b):
-        a, b = b, a
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1]
 
 
 class KnownPlates:
