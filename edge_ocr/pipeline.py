@@ -22,6 +22,7 @@ from edge_ocr.gapfill import fill_gaps, line_polarity
 from edge_ocr.models import ModelSpec
 from edge_ocr.paths import default_model_dir
 from edge_ocr.preprocess import to_gray
+from edge_ocr.rank import RankParams, rank_reads
 from edge_ocr.segment import ContourSegmenter, Hypothesis
 from edge_ocr.types import Box, CharBox, CharPrediction, PlateRead, PlateRegion, Point
 
@@ -42,6 +43,7 @@ class ReadParams:
     mismatch_cost: float = 1.0  # a read that fits no region layout loses about one character's worth
     min_end_support: float = 0.3  # share of thresholds that must agree on a first/last character
     gap_fill: bool = True  # search again where the line says a character is missing
+    rank: RankParams = RankParams()  # which frame reads are textures or plate lettering (rank.py)
 
 
 class Reader:
@@ -89,7 +91,10 @@ class Reader:
         return self._read(gray, Box(0, 0, w, h), corners, None, ())
 
     def read_frame(self, image: np.ndarray) -> list[PlateRead]:
-        """Detect plates in a frame, read the best proposals, keep plausible reads, best first."""
+        """Detect plates in a frame, read the best proposals, keep plausible reads, best first.
+
+        Textures (bars, repeats) and lettering beside a taller read on the same plate are dropped
+        before ranking (see rank.py)."""
         self.last_timings = dict.fromkeys(STAGES, 0.0)
         gray = to_gray(image)
         t0 = self.clock()
@@ -100,7 +105,7 @@ class Reader:
             read = self._read(r.crop, r.box, r.corners, r.corners, r.char_boxes)
             if read is not None and self._plausible(read):
                 reads.append(read)
-        return _nms(sorted(reads, key=lambda r: -r.confidence), self.params.nms_iou)
+        return _nms(rank_reads(reads, self.params.rank), self.params.nms_iou)
 
     def _plausible(self, read: PlateRead) -> bool:
         return len(read.plate) >= self.params.min_length and read.confidence >= self.params.min_confidence

@@ -1,0 +1,66 @@
+"""Frame-read ranking rules (edge_ocr.rank) on generated reads."""
+
+from __future__ import annotations
+
+from edge_ocr.rank import RankParams, beside, is_furniture, is_texture, line_height, rank_reads
+from edge_ocr.types import Box, CharPrediction, PlateRead
+
+P = RankParams()
+
+
+def make_read(plate: str, conf: float, box: Box) -> PlateRead:
+    """A read whose characters share the box height and split its width evenly."""
+    w = box.w // max(len(plate), 1)
+    chars = tuple(CharPrediction(ch, conf, Box(box.x + i * w, box.y, w, box.h)) for i, ch in enumerate(plate))
+    corners = ((box.x, box.y), (box.x2, box.y), (box.x2, box.y2), (box.x, box.y2))
+    return PlateRead(plate, conf, "us", True, box, corners, (), chars)
+
+
+def test_texture_bars_and_repeats() -> None:
+    assert is_texture("1111", P)
+    assert is_texture("III1L", P)
+    assert is_texture("NNNN", P)
+    assert is_texture("VVYV", P)
+    assert not is_texture("7ABC123", P)
+    assert not is_texture("1I1A2", P)  # 60 % bars, four distinct characters
+    assert is_texture("", P)
+
+
+def test_line_height_is_median_char_height() -> None:
+    read = make_read("ABC123", 0.9, Box(0, 0, 60, 30))
+    assert line_height(read) == 30.0
+
+
+def test_beside_above_inside_and_apart() -> None:
+    plate = Box(100, 100, 200, 100)
+    assert beside(Box(150, 105, 80, 20), plate, 0.5)  # inside, near the top
+    assert beside(Box(150, 60, 80, 30), plate, 0.5)  # just above
+    assert not beside(Box(150, 300, 80, 30), plate, 0.5)  # far below
+    assert not beside(Box(400, 100, 80, 30), plate, 0.5)  # to the side
+
+
+def test_state_name_over_plate_is_dropped() -> None:
+    number = make_read("ABC1234", 0.9, Box(100, 120, 220, 60))
+    state = make_read("STATE", 0.99, Box(160, 100, 90, 18))
+    assert is_furniture(state, [number, state], P)
+    assert not is_furniture(number, [number, state], P)
+    assert rank_reads([state, number], P) == [number]
+
+
+def test_unsure_big_texture_cannot_silence_plate() -> None:
+    plate = make_read("ABC1234", 0.95, Box(100, 120, 150, 40))
+    blob = make_read("D0B8", 0.5, Box(90, 40, 300, 100))  # taller, beside, but unsure
+    assert rank_reads([blob, plate], P) == [plate, blob]
+
+
+def test_two_row_plate_of_equal_height_keeps_both() -> None:
+    top = make_read("60B1", 0.9, Box(100, 100, 120, 40))
+    bottom = make_read("49139", 0.95, Box(100, 145, 130, 40))
+    assert rank_reads([top, bottom], P) == [bottom, top]
+
+
+def test_fence_is_dropped_and_rest_sorted() -> None:
+    fence = make_read("1111", 0.99, Box(0, 0, 100, 40))
+    a = make_read("XYZ987", 0.6, Box(500, 300, 120, 40))
+    b = make_read("KLM456", 0.8, Box(800, 300, 120, 40))
+    assert rank_reads([fence, a, b], P) == [b, a]
