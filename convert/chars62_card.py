@@ -26,9 +26,18 @@ SPLIT_TEXT = (
 
 
 def load_runs(runs: Path) -> list[dict[str, Any]]:
+    """metrics.json of every run, with `best_val`: the best GoodImg validation accuracy in its train.log."""
     out = []
     for f in sorted(runs.glob("*/metrics.json")):
-        out.append(json.loads(f.read_text()))
+        run = json.loads(f.read_text())
+        log = f.parent / "train.log"
+        vals = (
+            [float(w.split()[-2]) for w in log.read_text().splitlines() if " val " in w]
+            if log.exists()
+            else []
+        )
+        run["best_val"] = max(vals) if vals else None
+        out.append(run)
     return out
 
 
