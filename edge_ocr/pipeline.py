@@ -34,6 +34,7 @@ class ReadParams:
     hypotheses: int = 4  # segmentations re-ranked by the classifier
     min_length: int = 4  # frame reads shorter than this are bolts, stickers or partial plates
     min_confidence: float = 0.3  # frame reads below this are dropped
+    min_char_height: int = 8  # frame pixels: shorter glyphs carry too little to read (x4 upsampling)
     max_regions: int = 6  # detector proposals read per frame
     nms_iou: float = 0.3
     weak_end: float = 0.2  # a first/last char below this confidence is trimmed (graphics, frames)
@@ -108,7 +109,9 @@ class Reader:
         return _nms(rank_reads(reads, self.params.rank), self.params.nms_iou)
 
     def _plausible(self, read: PlateRead) -> bool:
-        return len(read.plate) >= self.params.min_length and read.confidence >= self.params.min_confidence
+        p = self.params
+        tall = float(np.median([c.box.h for c in read.chars])) >= p.min_char_height if read.chars else False
+        return len(read.plate) >= p.min_length and read.confidence >= p.min_confidence and tall
 
     def _timed(self, stage: str, t0: float) -> float:
         t1 = self.clock()
