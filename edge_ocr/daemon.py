@@ -35,7 +35,7 @@ log = logging.getLogger("edge_ocr.daemon")
 class FrameReader(Protocol):
     last_timings: dict[str, float]
 
-    def read_frame(self, image: np.ndarray) -> list[PlateRead]: ...
+    def read_frame(self, image: np.ndarray, detect_image: np.ndarray | None = None) -> list[PlateRead]: ...
 
 
 class Runner:
@@ -119,7 +119,8 @@ class Runner:
             return
         t0 = self.mono()
         try:
-            reads = self.reader.read_frame(image)
+            # picamera2: detect on the lores Y plane, read the characters from the main stream.
+            reads = self.reader.read_frame(image) if lores is image else self.reader.read_frame(image, lores)
         except Exception as e:  # noqa: BLE001 - one bad frame must not stop the service
             self.stats.bad_frame(f"frame {frame.index}: {type(e).__name__}: {e}")
             log.warning("frame %d skipped: %s: %s", frame.index, type(e).__name__, e)

@@ -91,15 +91,22 @@ class Reader:
         corners: tuple[Point, Point, Point, Point] = ((0, 0), (w, 0), (w, h), (0, h))
         return self._read(gray, Box(0, 0, w, h), corners, None, ())
 
-    def read_frame(self, image: np.ndarray) -> list[PlateRead]:
+    def read_frame(self, image: np.ndarray, detect_image: np.ndarray | None = None) -> list[PlateRead]:
         """Detect plates in a frame, read the best proposals, keep plausible reads, best first.
 
-        Textures (bars, repeats) and lettering beside a taller read on the same plate are dropped
-        before ranking (see rank.py)."""
+        `detect_image` is an optional smaller view of the same frame (a camera's low-resolution Y
+        plane): detection runs there and the plates are cut from `image`, so the costly search
+        scales with the small stream while characters keep the full resolution. Textures (bars,
+        repeats) and lettering beside a taller read on the same plate are dropped before ranking
+        (see rank.py)."""
         self.last_timings = dict.fromkeys(STAGES, 0.0)
         gray = to_gray(image)
         t0 = self.clock()
-        regions = self._detect(gray)[: self.params.max_regions]
+        if detect_image is None:
+            regions = self._detect(gray)[: self.params.max_regions]
+        else:
+            small = self._detect(to_gray(detect_image))[: self.params.max_regions]
+            regions = [_upscale(r, gray, to_gray(detect_image).shape) for r in small]
         self.last_timings["detect"] = 1000.0 * (self.clock() - t0)
         reads = []
         for r in regions:
@@ -307,6 +314,26 @@ def _to_frame(c: CharPrediction, shape: tuple[int, ...], quad: tuple[Point, ...]
     return CharPrediction(
         c.char, c.confidence, Box(int(x1), int(y1), int(x2 - x1), int(y2 - y1)), c.topk, c.row
     )
+
+
+def _upscale(region: PlateRegion, gray: np.ndarray, small_shape: tuple[int, ...]) -> PlateRegion:
+    """A region found on the small view, cut again from the full-resolution frame."""
+    from edge_ocr.detect_geometry import bounding_box, rectify
+
+    sy, sx = gray.shape[0] / small_shape[0], gray.shape[1] / small_shape[1]
+    c = region.corners
+    corners = (
+        (c[0][0] * sx, c[0][1] * sy),
+        (c[1][0] * sx, c[1][1] * sy),
+        (c[2][0] * sx, c[2][1] * sy),
+        (c[3][0] * sx, c[3][1] * sy),
+    )
+    crop, _ = rectify(gray, corners)
+    box = bounding_box(corners, gray.shape[1], gray.shape[0])
+    # The crop has the same height and nearly the same width, so the glyph hint still fits when
+    # both axes scale alike; otherwise the segmenter works alone.
+    hint = region.char_boxes if abs(sx - sy) < 0.02 * sx and crop.shape == region.crop.shape else ()
+    return PlateRegion(box, corners, crop, region.score, hint)
 
 
 def _nms(reads: list[PlateRead], iou: float) -> list[PlateRead]:

@@ -85,9 +85,11 @@ class StubReader:
         self.hang = threading.Event()
         self.release = threading.Event()
         self.calls = 0
+        self.detect_shapes: list[tuple[int, ...] | None] = []
 
-    def read_frame(self, image: np.ndarray) -> list[PlateRead]:
+    def read_frame(self, image: np.ndarray, detect_image: np.ndarray | None = None) -> list[PlateRead]:
         self.calls += 1
+        self.detect_shapes.append(None if detect_image is None else detect_image.shape)
         if self.hang.is_set():
             self.release.wait()
         if int(image.flat[0]) == 255:
@@ -230,6 +232,7 @@ def test_runner_with_picamera2_frames_uses_lores_for_the_gate(tmp_path: Path) ->
     # identical frames: only the first reaches the reader; the gate looked at the 160x120 Y plane
     assert reader.calls == 1 and runner.gate.skipped > 5
     assert runner.gate._prev is not None and runner.gate._prev.shape[1] == 160
+    assert reader.detect_shapes == [(120, 160)]  # detection got the lores Y plane, reading the main frame
 
 
 class WedgedSource:
