@@ -115,10 +115,6 @@ def _component_at(gray: np.ndarray, cx: float, line: _Line, p: GapParams) -> Box
     return best[1] if best else None
 
 
-def _overlaps(box: Box, chars: Sequence[CharPrediction]) -> bool:
-    return any(min(box.x2, c.box.x2) - max(box.x, c.box.x) > 0.3 * min(box.w, c.box.w) for c in chars)
-
-
 def fill_gaps(
     gray: np.ndarray,
     chars: Sequence[CharPrediction],
@@ -137,7 +133,7 @@ def fill_gaps(
     found: list[Box] = []
     for cx, _ in _slots(out, line, params.max_end_steps):
         box = _component_at(gray, cx, line, params)
-        if box is not None and not _overlaps(box, out) and not _overlaps_boxes(box, found):
+        if box is not None and not _overlaps(box, [c.box for c in out] + found):
             found.append(box)
     if not found:
         return out
@@ -148,7 +144,8 @@ def fill_gaps(
     return _contiguous(sorted(out, key=lambda c: c.box.x), line, chars)
 
 
-def _overlaps_boxes(box: Box, boxes: Sequence[Box]) -> bool:
+def _overlaps(box: Box, boxes: Sequence[Box]) -> bool:
+    """Shares more than 30 % of the narrower width with any of the boxes."""
     return any(min(box.x2, b.x2) - max(box.x, b.x) > 0.3 * min(box.w, b.w) for b in boxes)
 
 

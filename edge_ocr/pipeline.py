@@ -105,8 +105,9 @@ class Reader:
         if detect_image is None:
             regions = self._detect(gray)[: self.params.max_regions]
         else:
-            small = self._detect(to_gray(detect_image))[: self.params.max_regions]
-            regions = [_upscale(r, gray, to_gray(detect_image).shape) for r in small]
+            small_gray = to_gray(detect_image)
+            small = self._detect(small_gray)[: self.params.max_regions]
+            regions = [_upscale(r, gray, small_gray.shape) for r in small]
         self.last_timings["detect"] = 1000.0 * (self.clock() - t0)
         reads = []
         for r in regions:
