@@ -7,6 +7,8 @@ Sources and how each is held out (so every reported accuracy is on things the mo
   the test writers are also the only handwriting the text-mode pages are drawn from.
 - Chars74K EnglishFnt (34 classes, no I/O and no lowercase): split by font (hash of the group).
 - Synthetic renders (edge_ocr.synth.render_char) with system fonts, all 62 classes: training only.
+- Synthetic scene tiles (convert.chars62_scene: the same fonts on real textures from negatives/,
+  either polarity, neighbour fragments, stretched to a square like GoodImg): training only.
   The committed fonts (edge_ocr/data/fonts) are left out so the text-mode pages use unseen fonts.
 
 Clean sources (fonts, strokes, renders) are first cut to their ink box plus a pad, which is what
@@ -44,6 +46,8 @@ LICENCES62 = {
     "chars74k-fnt": "Chars74K EnglishFnt (de Campos et al., VISAPP 2009)",
     "chars74k-hnd": "Chars74K EnglishHnd via aparrish/chars74k-json-dump (CC0 code)",
     "synth": "rendered by edge_ocr.synth.render_char from Debian-packaged fonts",
+    "scene": "rendered by convert.chars62_scene from Debian-packaged fonts on textures cut from"
+    " negatives/ (openalpr/train-detector raw-neg, AGPL-3.0)",
 }
 
 
@@ -51,6 +55,7 @@ LICENCES62 = {
 class DataConfig:
     fnt_per_class: int = 150  # EnglishFnt train samples kept per class (1016 fonts are there)
     synth_per_class: int = 60
+    scene_per_class: int = 0  # synthetic natural-scene tiles (convert.chars62_scene), training only
     seed: int = 0
 
 
@@ -150,6 +155,8 @@ def source_splits(
 ) -> dict[str, CharArrays]:
     """train/val/test arrays of one source, preprocessed with `spec` (cached per spec)."""
     key = f"{name}-{spec.size}-{spec.margin}-{int(spec.tighten)}-{cfg.fnt_per_class}-{cfg.synth_per_class}-{cfg.seed}"
+    if name == "scene":
+        key = f"scene-{spec.size}-{spec.margin}-{int(spec.tighten)}-{cfg.scene_per_class}-{cfg.seed}"
 
     def make() -> dict[str, CharArrays]:
         if name == "chars74k-good":
@@ -166,6 +173,13 @@ def source_splits(
         if name == "synth":
             a = to_arrays(boxed(synth_samples(cfg.synth_per_class, cfg.seed)), spec, CHARS62)
             return _tag(a, np.array(["train"] * len(a)))
+        if name == "scene":
+            from convert.chars62_scene import scene_samples
+            from edge_ocr.synth import committed_fonts
+
+            fonts = training_fonts62(exclude=committed_fonts())
+            a = to_arrays(scene_samples(cfg.scene_per_class, cfg.seed, fonts, root), spec, CHARS62)
+            return _tag(a, np.array(["train"] * len(a)))
         raise ValueError(f"unknown source {name!r}")
 
     return _cached(cache, key, make)
@@ -175,10 +189,17 @@ def load62(
     root: Path | None,
     spec: PreprocessSpec,
     cfg: DataConfig = DataConfig(),
-    sources: Sequence[str] = ("chars74k-good", "chars74k-fnt", "chars74k-hnd", "synth"),
+    sources: Sequence[str] | None = None,
     cache: Path | None = None,
 ) -> dict[str, CharArrays]:
-    """All sources concatenated per split; `source` on each row says where it came from."""
+    """All sources concatenated per split; `source` on each row says where it came from.
+
+    Default sources: the three Chars74K sets and the font renders, plus the scene tiles when
+    `cfg.scene_per_class` asks for them.
+    """
+    if sources is None:
+        sources = ("chars74k-good", "chars74k-fnt", "chars74k-hnd", "synth")
+        sources += ("scene",) if cfg.scene_per_class > 0 else ()
     per = [source_splits(n, root, spec, cfg, cache) for n in sources]
     return {s: CharArrays.concat(p[s] for p in per) for s in SPLITS}
 

@@ -22,7 +22,14 @@ from typing import Any
 import numpy as np
 
 from convert.chars62 import DataConfig, load62, split_counts
-from convert.chars62_train import Train62Config, model_input, train62
+from convert.chars62_train import (
+    Train62Config,
+    accuracy62,
+    adjust_prior,
+    model_input,
+    train62,
+    training_prior,
+)
 from convert.data import CharArrays
 from edge_ocr.datasets import CHARS62
 from edge_ocr.preprocess import PreprocessSpec
@@ -79,7 +86,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         logf.flush()
 
     spec = _spec(args)
-    data = load62(None, spec, DataConfig(fnt_per_class=args.fnt_per_class), cache=CACHE)
+    dcfg = DataConfig(fnt_per_class=args.fnt_per_class, scene_per_class=args.scene_per_class)
+    data = load62(None, spec, dcfg, cache=CACHE)
     cfg = Train62Config(
         width=args.width,
         dual=args.dual,
@@ -89,11 +97,26 @@ def cmd_train(args: argparse.Namespace) -> int:
         seed=args.seed,
         lr=args.lr,
         threads=args.threads,
+        label_smoothing=args.label_smoothing,
     )
     val = data["val"].take(data["val"].source == "chars74k-good")
     t0 = time.time()
     model = train62(data["train"], val, cfg, log=log)
     train_s = time.time() - t0
+    good_test = data["test"].take(data["test"].source == "chars74k-good")
+    prior: dict[str, Any] = {"mode": args.prior}
+    if args.prior == "good":
+        tr = data["train"]
+        target = np.bincount(tr.y[tr.source == "chars74k-good"], minlength=len(CHARS62)) + 1.0
+        before = (accuracy62(model, val, cfg.dual), accuracy62(model, good_test, cfg.dual))
+        delta = adjust_prior(model, training_prior(tr.y, len(CHARS62), cfg.weighted), target / target.sum())
+        after = (accuracy62(model, val, cfg.dual), accuracy62(model, good_test, cfg.dual))
+        prior["keras_val_before_after"] = [before[0], after[0]]
+        prior["keras_test_before_after"] = [before[1], after[1]]
+        prior["bias_offsets"] = {c: round(float(d), 3) for c, d in zip(CHARS62, delta, strict=True)}
+        log(
+            f"prior adjustment: val {before[0]:.4f} -> {after[0]:.4f}, test {before[1]:.4f} -> {after[1]:.4f}"
+        )
     calib = data["train"].x[np.random.default_rng(1).permutation(len(data["train"]))[:300]]
     q = export_all(model, model_input(calib, cfg.dual), out)
     metrics = {
@@ -101,6 +124,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         "command": " ".join(sys.argv),
         "params": int(model.count_params()),
         "config": cfg.to_json(),
+        "data_config": dcfg.__dict__,
+        "prior": prior,
         "preprocess": spec.to_json(),
         "train_seconds": round(train_s),
         "counts": split_counts(data),
@@ -129,6 +154,14 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--tighten", action="store_true")
     t.add_argument("--fnt-per-class", type=int, default=150)
     t.add_argument("--threads", type=int, default=1)
+    t.add_argument("--label-smoothing", type=float, default=0.0)
+    t.add_argument("--scene-per-class", type=int, default=0, help="synthetic scene tiles per class")
+    t.add_argument(
+        "--prior",
+        choices=("none", "good"),
+        default="none",
+        help="good: shift the output bias to the GoodImg training-split class prior (logit adjustment)",
+    )
     t.set_defaults(func=cmd_train)
     s = sub.add_parser("ship", help="copy a run into the model folder and write the card")
     s.add_argument("--run", required=True)

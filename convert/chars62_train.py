@@ -34,6 +34,7 @@ class Train62Config:
     augment_p: float = 0.8
     seed: int = 0
     threads: int = 1
+    label_smoothing: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -71,6 +72,29 @@ def lr_at(epoch: int, cfg: Train62Config) -> float:
     return 0.5 * cfg.lr * (1 + math.cos(math.pi * epoch / max(1, cfg.epochs)))
 
 
+def training_prior(y: np.ndarray, num_classes: int, weighted: bool) -> np.ndarray:
+    """The class prior the loss actually saw: counts times the class weights, normalized."""
+    counts = np.bincount(y, minlength=num_classes).astype(np.float64)
+    if weighted:
+        counts = counts * np.array(list(class_weights(y, num_classes).values()))
+    return (counts + 1e-3) / (counts + 1e-3).sum()
+
+
+def adjust_prior(model: Any, trained: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Logit adjustment: move the softmax from the training mixture's class prior to `target`.
+
+    A classifier trained on a mixture (balanced font renders plus naturally skewed photos) learns
+    p(c|x) proportional to p(x|c) * prior_train(c). Adding log(target / trained) to the last bias
+    gives the posterior under the target prior, which decides the cases the image cannot (o/O,
+    s/S, x/X look alike when every crop is stretched to a square). Returns the added offsets.
+    """
+    layer = model.get_layer("logits")
+    kernel, bias = layer.get_weights()
+    delta = (np.log(target) - np.log(trained)).astype(bias.dtype)
+    layer.set_weights([kernel, bias + delta])
+    return delta
+
+
 def accuracy62(model: Any, data: CharArrays, dual: bool) -> float:
     if not len(data):
         return float("nan")
@@ -88,7 +112,12 @@ def train62(
     keras = setup_tf(cfg.seed, cfg.threads)
     channels = 2 if cfg.dual else 1
     model = build62(num_classes, train_set.x.shape[1], channels, cfg.width, cfg.dropout)
-    model.compile(optimizer=keras.optimizers.Adam(cfg.lr), loss="sparse_categorical_crossentropy")
+    if cfg.label_smoothing > 0:
+        loss: Any = keras.losses.CategoricalCrossentropy(label_smoothing=cfg.label_smoothing)
+        targets = np.eye(num_classes, dtype=np.float32)[train_set.y]
+    else:
+        loss, targets = "sparse_categorical_crossentropy", train_set.y
+    model.compile(optimizer=keras.optimizers.Adam(cfg.lr), loss=loss)
     log(f"params {model.count_params()} config {cfg.to_json()}")
     rng = np.random.default_rng(cfg.seed)
     cw = class_weights(train_set.y, num_classes) if cfg.weighted else None
@@ -97,7 +126,7 @@ def train62(
         t0 = time.time()
         model.optimizer.learning_rate.assign(lr_at(epoch, cfg))
         xa = model_input(augment_batch(train_set.x, rng, cfg.augment_p), cfg.dual)
-        hist = model.fit(xa, train_set.y, batch_size=cfg.batch_size, epochs=1, class_weight=cw, verbose=0)
+        hist = model.fit(xa, targets, batch_size=cfg.batch_size, epochs=1, class_weight=cw, verbose=0)
         acc = accuracy62(model, val_set, cfg.dual)
         loss = float(hist.history["loss"][-1])
         log(f"epoch {epoch + 1}/{cfg.epochs} loss {loss:.4f} val {acc:.4f} {time.time() - t0:.0f}s")

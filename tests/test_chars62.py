@@ -110,3 +110,32 @@ def test_cached_arrays_match_the_shared_preprocessing() -> None:
     spec = PreprocessSpec(size=32, tighten=False)
     a = char_input(img, spec, dark_on_light=True)
     assert a.shape == (32, 32) and a.max() == pytest.approx(1.0) and a[0, 0] == 0.0
+
+
+def test_scene_tiles_are_seeded_square_and_textured(shared_data: Path) -> None:
+    from convert.chars62_scene import load_textures, scene_char
+
+    fonts = training_fonts62()[:3]
+    tex = load_textures(shared_data, max_side=96)[:5]
+    a = scene_char("W", np.random.default_rng(3), fonts, tex)
+    b = scene_char("W", np.random.default_rng(3), fonts, tex)
+    assert a.shape == (64, 64) and a.dtype == np.uint8
+    assert np.array_equal(a, b)
+    assert a.std() > 10  # ink differs from its background
+
+
+def test_prior_adjustment_moves_the_decision_towards_the_target_prior() -> None:
+    from convert.chars62_train import adjust_prior, training_prior
+    from convert.train import setup_tf
+
+    keras = setup_tf(0, 1)
+    inp = keras.Input((2,))
+    out = keras.layers.Softmax()(keras.layers.Dense(2, name="logits")(inp))
+    model = keras.Model(inp, out)
+    model.get_layer("logits").set_weights([np.zeros((2, 2), np.float32), np.zeros(2, np.float32)])
+    trained = training_prior(np.array([0, 1, 1, 1]), 2, weighted=False)  # 1:3 in training
+    assert np.allclose(trained, [0.25, 0.75], atol=1e-3)
+    delta = adjust_prior(model, trained, np.array([0.75, 0.25]))  # 3:1 where it is used
+    assert delta[0] > 0 > delta[1]
+    p = np.asarray(model(np.zeros((1, 2), np.float32)))[0]
+    assert np.allclose(p, [0.9, 0.1], atol=1e-3)  # 0.5 x (0.75/0.25) : 0.5 x (0.25/0.75)
