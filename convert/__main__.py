@@ -59,6 +59,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="synthetic renders per class added to training (default 400; 0: none)",
     )
     p.add_argument(
+        "--synth-fonts",
+        choices=("committed", "system"),
+        default="committed",
+        help="fonts of the renders: the 4 committed ones, or those plus the plate-like system fonts",
+    )
+    p.add_argument("--label-smoothing", type=float, default=None, help="label smoothing (default 0)")
+    p.add_argument(
         "--epoch-samples",
         type=int,
         default=None,
@@ -88,8 +95,17 @@ def load_splits(a: argparse.Namespace, spec: PreprocessSpec) -> dict[str, CharAr
     }
     if a.synth > 0:
         from edge_ocr.synth import render_char
+        from edge_ocr.synth.fonts import committed_fonts, training_fonts
 
-        extra = synth_arrays(lambda ch, rng: render_char(ch, rng), a.synth, spec, a.seed, a.work / "cache")
+        fonts = committed_fonts() if a.synth_fonts == "committed" else training_fonts()
+        extra = synth_arrays(
+            lambda ch, rng: render_char(ch, rng, fonts=fonts),
+            a.synth,
+            spec,
+            a.seed,
+            a.work / "cache",
+            tag="" if a.synth_fonts == "committed" else f"-fonts{len(fonts)}",
+        )
         splits["train"] = CharArrays.concat([splits["train"], extra])
     return splits
 
@@ -110,6 +126,8 @@ def train_config(a: argparse.Namespace) -> Any:
         cfg = replace(cfg, epochs=a.epochs)
     if a.width is not None:
         cfg = replace(cfg, width=a.width)
+    if a.label_smoothing is not None:
+        cfg = replace(cfg, label_smoothing=a.label_smoothing)
     return cfg
 
 
@@ -127,6 +145,7 @@ def stage_train(a: argparse.Namespace, splits: dict[str, CharArrays]) -> None:
         "train_seconds": round(time.time() - t0, 1),
         "sources": a.sources,
         "synth_per_class": a.synth,
+        "synth_fonts": a.synth_fonts,
         "val_accuracy_keras": accuracy(model, splits["val"]),
         "command": " ".join(["python -m convert", *sys.argv[1:]]),
     }
@@ -173,7 +192,8 @@ def retrain_command(t: dict[str, Any], out: Path) -> str:
     return (
         f"python -m convert all --data DATA --out {out} --seed {t['seed']} --epochs {t['epochs']} "
         f"--epoch-samples {t['epoch_samples']} --synth {t['synth_per_class']} --width {t['width']} "
-        f"--sources {t['sources']}"
+        f"--sources {t['sources']} --synth-fonts {t.get('synth_fonts', 'committed')} "
+        f"--label-smoothing {t.get('label_smoothing', 0.0)}"
     )
 
 

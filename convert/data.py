@@ -118,9 +118,14 @@ def synth_arrays(
     spec: PreprocessSpec,
     seed: int,
     cache: Path | None = None,
+    tag: str = "",
 ) -> CharArrays:
-    """Rendered characters (all go to training: they are never used to measure accuracy)."""
-    f = cache / f"synth-{n_per_class}-{seed}-{spec.size}-{spec.margin}.npz" if cache is not None else None
+    """Rendered characters (all go to training: they are never used to measure accuracy).
+
+    `tag` names the renderer's settings (e.g. its font set) in the cache file name.
+    """
+    name = f"synth-{n_per_class}-{seed}-{spec.size}-{spec.margin}{tag}.npz"
+    f = cache / name if cache is not None else None
     if f is not None and f.exists():
         d = np.load(f)
         return CharArrays(d["x"], d["y"], d["source"], d["group"])

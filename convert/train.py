@@ -34,6 +34,7 @@ class TrainConfig:
         25000  # > 0: each epoch sees a fresh weighted random subset of this size (CPU budget)
     )
     fnt_weight: float = 0.3  # sampling weight of Chars74K font renders relative to real plate characters
+    label_smoothing: float = 0.0
 
 
 def setup_tf(seed: int, threads: int) -> Any:
@@ -133,10 +134,13 @@ def train(
     """Fit with fresh augmentation each epoch; keep the weights of the best validation epoch."""
     keras = setup_tf(cfg.seed, cfg.threads)
     model = build_model(num_classes, train_set.x.shape[1], cfg.width, cfg.dropout)
+    smooth = cfg.label_smoothing > 0
     model.compile(
         optimizer=keras.optimizers.Adam(cfg.lr),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
+        loss=keras.losses.CategoricalCrossentropy(label_smoothing=cfg.label_smoothing)
+        if smooth
+        else "sparse_categorical_crossentropy",
+        metrics=["categorical_accuracy" if smooth else "accuracy"],
     )
     rng = np.random.default_rng(cfg.seed)
     cw = class_weights(train_set.y, num_classes)
@@ -147,7 +151,7 @@ def train(
         xa = augment_batch(part.x, rng, cfg.augment_p)
         model.fit(
             xa,
-            part.y,
+            np.eye(num_classes, dtype=np.float32)[part.y] if smooth else part.y,
             batch_size=cfg.batch_size,
             epochs=1,
             class_weight=cw,
