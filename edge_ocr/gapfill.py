@@ -28,6 +28,8 @@ class GapParams:
     height_tol: float = 0.2  # a found component's height within this fraction of the line's
     max_end_steps: int = 2  # slots tried past each end of the line
     max_chars: int = 9
+    max_width: float = 1.8  # W and M run up to ~1.7 x the line's median character width
+    band: float = 0.6  # ink farther than this many line heights from the centre line is cut off
 
 
 @dataclass(frozen=True)
@@ -88,10 +90,14 @@ def _slots(chars: Sequence[CharPrediction], line: _Line, steps: int) -> list[tup
 
 
 def _component_at(gray: np.ndarray, cx: float, line: _Line, p: GapParams) -> Box | None:
-    """The line-height component nearest the slot centre, thresholded locally."""
+    """The line-height component nearest the slot centre, thresholded locally.
+
+    The window is wide enough for a W or M, and ink outside the line's band is cut away first, so
+    a character touching a sticker, bolt or slogan below or above it still stands alone.
+    """
     h_img, w_img = gray.shape[:2]
     cy = line.centre_y(cx)
-    half_w, half_h = 1.0 * line.width, 0.75 * line.height
+    half_w, half_h = 1.2 * line.width, 0.75 * line.height
     x1, x2 = max(0, int(cx - half_w)), min(w_img, int(cx + half_w))
     y1, y2 = max(0, int(cy - half_h)), min(h_img, int(cy + half_h))
     if x2 - x1 < 0.5 * line.width or y2 - y1 < line.height:
@@ -99,11 +105,13 @@ def _component_at(gray: np.ndarray, cx: float, line: _Line, p: GapParams) -> Box
     win = gray[y1:y2, x1:x2]
     flag = cv2.THRESH_BINARY_INV if line.dark_on_light else cv2.THRESH_BINARY
     _, ink = cv2.threshold(win, 0, 255, flag + cv2.THRESH_OTSU)
+    rows = np.arange(y1, y2)[:, None]
+    ink[np.abs(rows - cy).repeat(ink.shape[1], 1) > p.band * line.height] = 0
     n, _, stats, cent = cv2.connectedComponentsWithStats(ink, connectivity=8)
     best: tuple[float, Box] | None = None
     for i in range(1, n):
         x, y, w, h, _ = stats[i]
-        if abs(h - line.height) > p.height_tol * line.height or w > 1.3 * line.width:
+        if abs(h - line.height) > p.height_tol * line.height or w > p.max_width * line.width:
             continue
         if x == 0 or x + w >= win.shape[1]:  # cut by the window: a neighbour or the frame
             continue

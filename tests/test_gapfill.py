@@ -71,3 +71,16 @@ def test_line_polarity() -> None:
     ]
     assert line_polarity(gray, wide)
     assert not line_polarity(255 - gray, wide)
+
+
+def test_a_wide_end_character_touching_a_sticker_below_is_found() -> None:
+    """A W or M is wider than the line's usual character, and a sticker may touch its foot."""
+    gray, boxes = _plate()
+    x = 20 + 5 * 38  # the sixth slot: a bar 1.6x as wide as the others, glued to a block below
+    gray = np.pad(gray, ((0, 0), (0, 40)), constant_values=230)
+    cv2.rectangle(gray, (x, 15), (x + 33, 45), 20, -1)
+    cv2.rectangle(gray, (x + 5, 45), (x + 30, 58), 20, -1)
+    classify, _ = _classifier(0.97)
+    out = fill_gaps(gray, [_pred(b) for b in boxes], classify, dark_on_light=True)
+    assert len(out) == 6
+    assert out[-1].box.iou(Box(x, 15, 34, 31)) > 0.7
