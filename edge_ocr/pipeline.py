@@ -114,7 +114,8 @@ class Reader:
             read = self._read(r.crop, r.box, r.corners, r.corners, r.char_boxes)
             if read is not None and self._plausible(read):
                 reads.append(read)
-        return _nms(rank_reads(reads, self.params.rank), self.params.nms_iou)
+        frame_hw = (int(image.shape[0]), int(image.shape[1]))
+        return _nms(rank_reads(reads, self.params.rank, frame_hw), self.params.nms_iou)
 
     def _plausible(self, read: PlateRead) -> bool:
         p = self.params

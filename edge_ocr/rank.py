@@ -13,7 +13,18 @@ by what they look like, not by what they say:
   read must itself be read about as confidently, so that a large blurry texture cannot silence
   a plate beside it.
 
-Thresholds were set on synthetic scenes, composites and negatives only; bench/ was only measured.
+Then the order. Two signs say a read is probably not a plate, so it needs about twice the
+confidence (`doubt`) to come before one without them:
+
+* edge: its box touches the frame border. A plate cut by the border is incomplete anyway, and
+  what sits there is mostly burned-in text: camera timestamps, channel names;
+* no digit: standard-issue plates (US states, Europe, Brazil) all carry digits; words without
+  one are mostly signs (EXIT, TAXI) and plate lettering (TEXAS). Vanity plates still come first
+  when nothing else in the frame is read as surely.
+
+The texture and furniture thresholds were set on synthetic scenes, composites and negatives only.
+The two ordering signs were chosen after reading the *kinds* of misranked bench photos (camera
+timestamps in the corner, EXIT/TAXI signs); their weight is a round half, not fitted to bench/.
 """
 
 from __future__ import annotations
@@ -34,6 +45,8 @@ class RankParams:
     taller: float = 1.2  # a line this much taller than a read beside it is that plate's number
     beside_gap: float = 0.5  # vertical gap, in the taller box's heights, that still counts as beside
     rival_confidence: float = 0.8  # the taller read must bring this share of the other's confidence
+    edge_margin: float = 0.004  # a box within this fraction of the frame size (>= 2 px) touches its border
+    doubt: float = 0.5  # ranking weight per sign of a non-plate (edge, no digit)
 
 
 def is_texture(plate: str, p: RankParams) -> bool:
@@ -72,8 +85,25 @@ def is_furniture(read: PlateRead, others: Sequence[PlateRead], p: RankParams) ->
     )
 
 
-def rank_reads(reads: Sequence[PlateRead], p: RankParams) -> list[PlateRead]:
-    """Drop textures and plate furniture; the rest most confident first (NMS is the caller's)."""
+def at_edge(box: Box, frame_hw: tuple[int, int], p: RankParams) -> bool:
+    """True when the box touches (or nearly touches) the border of a frame of size frame_hw."""
+    h, w = frame_hw
+    m = max(2.0, p.edge_margin * max(h, w))
+    return box.x <= m or box.y <= m or box.x2 >= w - m or box.y2 >= h - m
+
+
+def rank_score(read: PlateRead, frame_hw: tuple[int, int] | None, p: RankParams) -> float:
+    """Confidence, halved (`doubt`) for each sign of a non-plate: at the frame edge, no digit."""
+    signs = int(not any(ch.isdigit() for ch in read.plate))
+    if frame_hw is not None:
+        signs += int(at_edge(read.box, frame_hw, p))
+    return read.confidence * p.doubt**signs
+
+
+def rank_reads(
+    reads: Sequence[PlateRead], p: RankParams, frame_hw: tuple[int, int] | None = None
+) -> list[PlateRead]:
+    """Drop textures and plate furniture; order the rest by `rank_score` (NMS is the caller's)."""
     kept = [r for r in reads if not is_texture(r.plate, p)]
     kept = [r for r in kept if not is_furniture(r, kept, p)]
-    return sorted(kept, key=lambda r: -r.confidence)
+    return sorted(kept, key=lambda r: -rank_score(r, frame_hw, p))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from edge_ocr.rank import RankParams, beside, is_furniture, is_texture, line_height, rank_reads
+from edge_ocr.rank import RankParams, at_edge, beside, is_furniture, is_texture, line_height, rank_reads
 from edge_ocr.types import Box, CharPrediction, PlateRead
 
 P = RankParams()
@@ -64,3 +64,18 @@ def test_fence_is_dropped_and_rest_sorted() -> None:
     a = make_read("XYZ987", 0.6, Box(500, 300, 120, 40))
     b = make_read("KLM456", 0.8, Box(800, 300, 120, 40))
     assert rank_reads([fence, a, b], P) == [b, a]
+
+
+def test_reads_at_the_frame_edge_or_without_digits_need_twice_the_confidence() -> None:
+    stamp = make_read("20140512", 0.96, Box(0, 0, 76, 20))  # a camera timestamp in the corner
+    sign = make_read("EXIT", 0.95, Box(850, 20, 80, 40))
+    plate = make_read("7FR971", 0.80, Box(500, 400, 140, 70))
+    weak = make_read("6HN8", 0.40, Box(100, 600, 60, 20))
+    order = rank_reads([stamp, sign, weak, plate], P, frame_hw=(720, 1280))
+    assert [r.plate for r in order] == ["7FR971", "20140512", "EXIT", "6HN8"]
+    vanity = make_read("DUKDAWG", 0.95, Box(500, 400, 140, 70))
+    assert rank_reads([weak, vanity], P, frame_hw=(720, 1280))[0].plate == "DUKDAWG"
+    assert at_edge(Box(1200, 300, 79, 40), (720, 1280), P)  # 1 px short of the right border
+    assert not at_edge(Box(1200, 300, 60, 40), (720, 1280), P)
+    # Without a frame size only the digit sign counts: the corner timestamp keeps its place.
+    assert [r.plate for r in rank_reads([plate, stamp], P)] == ["20140512", "7FR971"]
