@@ -25,14 +25,38 @@ SPLIT_TEXT = (
 )
 
 
-def load_runs(runs: Path) -> list[dict[str, Any]]:
-    """metrics.json of every run, with `best_val`: the best GoodImg validation accuracy in its train.log."""
+ARCHIVE_DROP = ("counts", "quant")  # bulky or per-file details the experiments table does not use
+
+
+def load_runs(runs: Path, archive: Path | None = None) -> list[dict[str, Any]]:
+    """Every run: the archived ones (archive/NAME.json, committed beside the model) and the
+    metrics.json of each folder in `runs`, with `best_val`: the best GoodImg validation accuracy
+    in its train.log. A run folder overrides an archived run of the same name."""
+    found: dict[str, dict[str, Any]] = {}
+    if archive is not None:
+        for f in sorted(archive.glob("*.json")):
+            run = json.loads(f.read_text())
+            found[run["name"]] = run
+    for run in _folder_runs(runs):
+        found[run["name"]] = run
+    return list(found.values())
+
+
+def archive_runs(runs: list[dict[str, Any]], archive: Path) -> None:
+    """Keep each run's figures in the repository, so later cards can still compare with them."""
+    archive.mkdir(parents=True, exist_ok=True)
+    for run in runs:
+        slim = {k: v for k, v in run.items() if k not in ARCHIVE_DROP}
+        (archive / f"{run['name']}.json").write_text(json.dumps(slim, indent=1) + "\n")
+
+
+def _folder_runs(runs: Path) -> list[dict[str, Any]]:
     out = []
     for f in sorted(runs.glob("*/metrics.json")):
         run = json.loads(f.read_text())
         log = f.parent / "train.log"
         vals = (
-            [float(w.split()[-2]) for w in log.read_text().splitlines() if " val " in w]
+            [float(w.split()[-2]) for w in log.read_text().splitlines() if " epoch " in w and " val " in w]
             if log.exists()
             else []
         )
@@ -113,5 +137,7 @@ def ship(
 
         card["metrics"]["text_mode"] = measure_text_mode(model_dir)
         (model_dir / "card.json").write_text(json.dumps(card, indent=2) + "\n")
-    (model_dir / "MODEL_CARD.md").write_text(model_card_md(card, load_runs(runs)))
+    every = load_runs(runs, model_dir / "runs")
+    archive_runs(every, model_dir / "runs")
+    (model_dir / "MODEL_CARD.md").write_text(model_card_md(card, every))
     return card
