@@ -72,6 +72,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="random training subset per epoch (default 25000; 0: all)",
     )
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--model-version", type=int, default=1, help="version number written in card.json")
     p.add_argument("--max-drop-pp", type=float, default=0.5)
     p.add_argument("--min-agreement", type=float, default=0.99)
     p.add_argument("--quick", action="store_true", help="tiny, fast run for tests: 2 epochs, narrow net")
@@ -181,7 +182,15 @@ def stage_card(a: argparse.Namespace, splits: dict[str, CharArrays], spec: Prepr
     q = tflite_quant_params(a.out / "model_int8.tflite")
     extra = {"vn_char_boxes_test_including_misaligned_images": uncleaned_vn(a, spec)}
     c = CardInputs(
-        "plate-chars", PLATE_LABELS, spec, q, report, training, counts(splits), extra_metrics=extra
+        "plate-chars",
+        PLATE_LABELS,
+        spec,
+        q,
+        report,
+        training,
+        counts(splits),
+        extra_metrics=extra,
+        version=a.model_version,
     )
     write_card(a.out, c)
     print_report(report)

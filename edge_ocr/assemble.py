@@ -71,10 +71,46 @@ REGION_PATTERNS: dict[str, tuple[str, ...]] = {
         "LDDD",
         "LLDD",
     ),
-    # US states use many layouts that mix letters and digits freely: only the length is checked.
+    # US states use many layouts that mix letters and digits freely: the length is checked here, and
+    # in region "us" reads of more than US_MAX_RUNS letter/digit blocks count as generic (see below).
     "us": tuple("A" * n for n in range(2, 9)),
 }
 REGIONS = (*REGION_PATTERNS, "auto")
+
+#: US standard issue is a block of letters and a block of digits, at most three blocks in all
+#: (ABC1234, 123ABC, 1ABC234). In region "us" a read with more blocks is taken as a generic layout,
+#: so where the model is split between look-alikes (I/1, O/0) the fewer-block reading can win.
+US_MAX_RUNS = 3
+
+
+def runs(text: str) -> int:
+    """Number of letter/digit blocks: ABC1234 -> 2, 1ABC234 -> 3, N0X218 -> 4."""
+    kinds = [ch in DIGITS for ch in text]
+    return sum(1 for i, k in enumerate(kinds) if i == 0 or k != kinds[i - 1])
+
+
+def _best_runs(options: list[dict[str, float]], max_runs: int) -> tuple[str, float] | None:
+    """Highest-probability string with at most max_runs letter/digit blocks (dynamic programming)."""
+    # state: (blocks so far, last is digit) -> (log p, text)
+    states: dict[tuple[int, bool], tuple[float, str]] = {(0, False): (0.0, "")}
+    for opts in options:
+        nxt: dict[tuple[int, bool], tuple[float, str]] = {}
+        for (n, last), (lp, text) in states.items():
+            for ch, prob in opts.items():
+                digit = ch in DIGITS
+                if not digit and ch not in LETTERS:
+                    continue
+                m = n + (1 if not text or digit != last else 0)
+                if m > max_runs:
+                    continue
+                cand = (lp + math.log(max(prob, 1e-6)), text + ch)
+                if (m, digit) not in nxt or cand[0] > nxt[(m, digit)][0]:
+                    nxt[(m, digit)] = cand
+        states = nxt
+    if not states:
+        return None
+    lp, text = max(states.values())
+    return text, lp
 
 
 def fits(ch: str, cls: str) -> bool:
@@ -157,14 +193,18 @@ class PlateAssembler:
             for pattern in REGION_PATTERNS[region]:
                 best = _best_for(options, pattern)
                 if best is not None:
-                    self._keep(scored, _Scored(best[0], best[1], region, True, self._prior(pattern)))
+                    self._keep(scored, _Scored(best[0], best[1], region, True, self._prior(pattern, best[0])))
+        if self.region == "us" and 2 <= len(options) <= 8:
+            blocky = _best_runs(options, US_MAX_RUNS)
+            if blocky is not None:
+                self._keep(scored, _Scored(blocky[0], blocky[1], "us", True, 1.0))
         fallback = "auto" if self.region == "auto" else self.region
         for text, log_p in _beam(options, self.n_best):
             found = self._region_of(text)
             if found is None:
                 self._keep(scored, _Scored(text, log_p, fallback, False, self.mismatch_penalty))
             else:
-                self._keep(scored, _Scored(text, log_p, found[0], True, self._prior(found[1])))
+                self._keep(scored, _Scored(text, log_p, found[0], True, self._prior(found[1], text)))
         ranked = sorted(scored.values(), key=self._rank_key)
         return [(PlateCandidate(s.text, s.confidence(), s.matches), s.region) for s in ranked[: self.n_best]]
 
@@ -179,9 +219,14 @@ class PlateAssembler:
                         return region, pattern
         return None
 
-    def _prior(self, pattern: str) -> float:
-        # In "auto" a length-only layout (us) must not outrank a real layout fit with look-alikes.
-        return self.generic_prior if self.region == "auto" and set(pattern) == {"A"} else 1.0
+    def _prior(self, pattern: str, text: str = "") -> float:
+        # In "auto" a length-only layout (us) must not outrank a real layout fit with look-alikes;
+        # in "us" a read of more blocks than standard issue has is the generic case.
+        if set(pattern) != {"A"}:
+            return 1.0
+        if self.region == "auto" or (self.region == "us" and runs(text) > US_MAX_RUNS):
+            return self.generic_prior
+        return 1.0
 
     @staticmethod
     def _rank_key(s: _Scored) -> float:

@@ -65,3 +65,17 @@ def test_empty_and_unknown_region() -> None:
     assert PlateAssembler("auto").candidates([]) == []
     with pytest.raises(ConfigError, match="region"):
         PlateAssembler("mars")
+
+
+def test_us_blocks_settle_look_alikes_the_model_is_split_on() -> None:
+    from edge_ocr.assemble import runs
+
+    assert [runs(t) for t in ("ABC1234", "123ABC", "1ABC234", "N0X218", "")] == [2, 2, 3, 4, 0]
+    # N 0/O X 2 1 8: the model leans to 0 (four blocks); O gives the standard two.
+    split = plate("N") + [cp(("0", 0.5), ("O", 0.4))] + plate("X218")
+    assert PlateAssembler("us").candidates(split)[0][0].plate == "NOX218"
+    # A sure 0 stays: the blocks only decide where the model is split.
+    sure = plate("N") + [cp(("0", 0.95), ("O", 0.03))] + plate("X218")
+    assert PlateAssembler("us").candidates(sure)[0][0].plate == "N0X218"
+    # Vanity plates of one block are untouched.
+    assert PlateAssembler("us").candidates(plate("DUKDAWG"))[0][0].plate == "DUKDAWG"
