@@ -25,6 +25,7 @@ SPLIT_TEXT = (
 )
 
 
+VERSION = 2  # 1: session-1 w16-weighted-e14; 2: label-smoothed runs
 ARCHIVE_DROP = ("counts", "quant")  # bulky or per-file details the experiments table does not use
 
 
@@ -85,7 +86,7 @@ def build_card62(model_dir: Path, run: dict[str, Any], text_mode: dict[str, Any]
     sources = sorted({s for part in counts.values() for s in part})
     return {
         "name": "chars62",
-        "version": 1,
+        "version": VERSION,
         "task": "char-classification",
         "num_classes": len(CHARS62),
         "labels_file": "labels.txt",

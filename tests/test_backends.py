@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -34,10 +35,14 @@ def test_both_backends_are_available() -> None:
     assert set(available_backends()) == {"tflite", "onnx"}
 
 
-def test_outputs_are_probabilities(scores: dict[tuple[str, str], np.ndarray]) -> None:
+def test_outputs_are_probabilities(scores: dict[tuple[str, str], np.ndarray], plate_model_dir: Path) -> None:
+    # int8 outputs are rounded to the output scale (1/256): 36 of them may each be off by half a step.
+    card = json.loads((plate_model_dir / "card.json").read_text())
+    step = card["quantization"]["tflite_int8"]["output_scale"]
     for key, s in scores.items():
         assert s.dtype == np.float32 and s.shape == (144, 36), key
-        assert np.all(s >= 0) and np.allclose(s.sum(axis=1), 1.0, atol=0.03), key
+        tol = 36 * step / 2 if key[1] == "int8" else 1e-4
+        assert np.all(s >= 0) and np.allclose(s.sum(axis=1), 1.0, atol=tol), key
 
 
 def test_backends_agree_top1(
