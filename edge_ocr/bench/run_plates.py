@@ -35,8 +35,8 @@ STAGES = ("decode", "detect", "segment", "classify", "assemble", "total")
 DEFINITIONS = (
     "Definitions: top-1/exact = the read matched to the labelled plate (IoU >= 0.3 for photos; the most "
     "confident read for crops) has exactly its text; top-N = the text is among that read's N best "
-    "candidates; first-read = the most confident read of a one-plate photo is the plate, wherever it "
-    "was found (a hand count of the `read` JSON); det@0.3 = some read box overlaps the label by IoU >= "
+    "candidates; first-read = the reader's first read of a one-plate photo (its ranking, the first "
+    "plate `read` prints) is the plate, wherever it was found (a hand count of the `read` JSON); det@0.3 = some read box overlaps the label by IoU >= "
     "0.3; FP/frame = reads matched to no labelled plate; char = 1 - edit distance / truth length. "
     "Times are ms per image from opening the file to the returned reads (decode included, model "
     "loading excluded).",
@@ -50,13 +50,13 @@ def default_datasets(kind: str, data: str | None) -> list[Path]:
 
 
 def first_read_exact(records: Sequence[Record]) -> float | None:
-    """Share of one-plate frames whose most confident read is the plate, wherever it was found:
-    the count a person makes from the `read` JSON by hand."""
+    """Share of one-plate frames whose first read (the reader's ranking, not bare confidence) is the
+    plate, wherever it was found: the count a person makes from the `read` JSON by hand."""
     single = [r for r in records if len(r.item.truths) == 1]
     if not single:
         return None
     hits = sum(
-        bool(r.preds) and max(r.preds, key=lambda p: p.confidence).plate == r.item.truths[0].plate
+        bool(r.preds) and r.preds[0].plate == r.item.truths[0].plate
         for r in single
     )
     return hits / len(single)
