@@ -29,6 +29,7 @@ class GapParams:
     max_end_steps: int = 2  # slots tried past each end of the line
     max_chars: int = 9
     max_width: float = 1.8  # W and M run up to ~1.7 x the line's median character width
+    window: float = 1.2  # half-width of the search window around a slot, in character widths
     band: float = 0.6  # ink farther than this many line heights from the centre line is cut off
 
 
@@ -97,7 +98,7 @@ def _component_at(gray: np.ndarray, cx: float, line: _Line, p: GapParams) -> Box
     """
     h_img, w_img = gray.shape[:2]
     cy = line.centre_y(cx)
-    half_w, half_h = 1.2 * line.width, 0.75 * line.height
+    half_w, half_h = p.window * line.width, 0.75 * line.height
     x1, x2 = max(0, int(cx - half_w)), min(w_img, int(cx + half_w))
     y1, y2 = max(0, int(cy - half_h)), min(h_img, int(cy + half_h))
     if x2 - x1 < 0.5 * line.width or y2 - y1 < line.height:
@@ -105,8 +106,7 @@ def _component_at(gray: np.ndarray, cx: float, line: _Line, p: GapParams) -> Box
     win = gray[y1:y2, x1:x2]
     flag = cv2.THRESH_BINARY_INV if line.dark_on_light else cv2.THRESH_BINARY
     _, ink = cv2.threshold(win, 0, 255, flag + cv2.THRESH_OTSU)
-    rows = np.arange(y1, y2)[:, None]
-    ink[np.abs(rows - cy).repeat(ink.shape[1], 1) > p.band * line.height] = 0
+    ink[np.abs(np.arange(y1, y2) - cy) > p.band * line.height] = 0  # rows outside the line's band
     n, _, stats, cent = cv2.connectedComponentsWithStats(ink, connectivity=8)
     best: tuple[float, Box] | None = None
     for i in range(1, n):
