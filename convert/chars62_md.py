@@ -69,6 +69,8 @@ COMPARISONS = (
     ("synthetic scene tiles (300 per class) vs none", "w16-ls-e24-scene300", "w16-ls-e24"),
     ("40 vs 24 epochs", "w16-ls-e40", "w16-ls-e24"),
     ("(c) size: 20 vs 16 width (30 vs 40 epochs)", "w20-ls-e30", "w16-ls-e40"),
+    ("(c) size: 20 vs 16 width (40 epochs both)", "w20-ls-e40", "w16-ls-e40"),
+    ("40 vs 30 epochs (width 20)", "w20-ls-e40", "w20-ls-e30"),
 )
 
 
