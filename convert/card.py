@@ -106,6 +106,34 @@ def _pct(v: float) -> str:
     return f"{100 * v:.2f} %"
 
 
+def files_and_data(card: dict[str, Any]) -> list[str]:
+    """The Files, Training and Data sections every model card ends with (plate-chars and chars62)."""
+    return [
+        "## Files",
+        "",
+        "| file | bytes | sha256 |",
+        "|---|---|---|",
+        *[f"| {v['path']} | {v['bytes']} | `{v['sha256'][:16]}…` |" for v in card["files"].values()],
+        "",
+        "## Training",
+        "",
+        "```json",
+        json.dumps(card["training"], indent=2),
+        "```",
+        "",
+        "## Data and licences",
+        "",
+        "| source | licence | train / val / test |",
+        "|---|---|---|",
+        *[
+            f"| {d['source']} | {d['licence']} | {d['samples'].get('train', 0)} / {d['samples'].get('val', 0)} / "
+            f"{d['samples'].get('test', 0)} |"
+            for d in card["data"]
+        ],
+        "",
+    ]
+
+
 def model_card_md(card: dict[str, Any]) -> str:
     m = card["metrics"]
     fmts = list(m["heldout"])
@@ -142,32 +170,9 @@ def model_card_md(card: dict[str, Any]) -> str:
         "",
         f"Split: {m['split']}.",
         "",
-        "## Files",
-        "",
-        "| file | bytes | sha256 |",
-        "|---|---|---|",
     ]
-    lines += [f"| {v['path']} | {v['bytes']} | `{v['sha256'][:16]}…` |" for v in card["files"].values()]
+    lines += files_and_data(card)
     lines += [
-        "",
-        "## Training",
-        "",
-        "```json",
-        json.dumps(card["training"], indent=2),
-        "```",
-        "",
-        "## Data and licences",
-        "",
-        "| source | licence | train / val / test |",
-        "|---|---|---|",
-    ]
-    for d in card["data"]:
-        n = d["samples"]
-        lines.append(
-            f"| {d['source']} | {d['licence']} | {n.get('train', 0)} / {n.get('val', 0)} / {n.get('test', 0)} |"
-        )
-    lines += [
-        "",
         "Weights derived from AGPL-3.0 and GPL-3.0 data: treat the model files as covered by "
         "those licences when redistributing.",
         "",

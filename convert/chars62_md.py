@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from convert.card import files_and_data
+
 GOOD, HND, FNT = "chars74k-good", "chars74k-hnd", "chars74k-fnt"
 FORMATS = ("tflite_float", "tflite_int8", "onnx_float", "onnx_int8")
 
@@ -169,34 +171,6 @@ def experiments_section(runs: list[dict[str, Any]], shipped: str) -> list[str]:
         "(2 pp on the 496 EnglishHnd ones); compare the differences with the seed-noise row.",
         "",
         *selection(runs, shipped),
-    ]
-
-
-def files_and_data(card: dict[str, Any]) -> list[str]:
-    tr = card["training"]
-    return [
-        "## Files",
-        "",
-        "| file | bytes | sha256 |",
-        "|---|---|---|",
-        *[f"| {v['path']} | {v['bytes']} | `{v['sha256'][:16]}…` |" for v in card["files"].values()],
-        "",
-        "## Training",
-        "",
-        "```json",
-        json.dumps(tr, indent=2),
-        "```",
-        "",
-        "## Data and licences",
-        "",
-        "| source | licence | train / val / test |",
-        "|---|---|---|",
-        *[
-            f"| {d['source']} | {d['licence']} | {d['samples'].get('train', 0)} / {d['samples'].get('val', 0)} / "
-            f"{d['samples'].get('test', 0)} |"
-            for d in card["data"]
-        ],
-        "",
     ]
 
 
