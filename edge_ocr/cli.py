@@ -72,13 +72,23 @@ def cmd_read(args: argparse.Namespace) -> int:
     from edge_ocr.pipeline import Reader
 
     reader = Reader(args.model, backend=args.backend, fmt=args.fmt, region=args.region, threads=args.threads)
-    outdir = Path(args.annotate) if args.annotate else None
+    return read_all(
+        args.inputs, args.annotate, lambda path, outdir: _read_one(reader, path, args.crop, outdir)
+    )
+
+
+def read_all(
+    inputs: Sequence[str], annotate: str | None, read_one: Callable[[Path, Path | None], None]
+) -> int:
+    """Run read_one on every input file (annotations to `annotate` when given); a bad file is
+    reported on stderr with its name and the rest still run. Exit code 1 if any file failed."""
+    outdir = Path(annotate) if annotate else None
     if outdir is not None:
         outdir.mkdir(parents=True, exist_ok=True)
     failed = 0
-    for path in iter_inputs(args.inputs):
+    for path in iter_inputs(inputs):
         try:
-            _read_one(reader, path, args.crop, outdir)
+            read_one(path, outdir)
         except SourceError as e:
             print(f"edge-ocr: {e}", file=sys.stderr)
             failed += 1

@@ -15,7 +15,6 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from edge_ocr.errors import SourceError
 from edge_ocr.textmode import TextRead, TextReader
 
 LINE_COLOUR = (0, 200, 0)
@@ -47,29 +46,24 @@ def annotate_text(image: np.ndarray, read: TextRead) -> np.ndarray:
 
 def cmd_read_text(args: argparse.Namespace) -> int:
     """Read text lines from each image (contours + 62-class model); errors per file go to stderr."""
-    from edge_ocr.annotate import write_annotated
-    from edge_ocr.cli import iter_inputs
-    from edge_ocr.imageio import load_image
+    from edge_ocr.cli import read_all
 
     reader = TextReader(args.model, backend=args.backend, fmt=args.fmt, threads=args.threads)
-    outdir = Path(args.annotate) if args.annotate else None
+    return read_all(args.inputs, args.annotate, lambda path, outdir: _read_text_one(reader, path, outdir))
+
+
+def _read_text_one(reader: TextReader, path: Path, outdir: Path | None) -> None:
+    """Decode, read, print one JSON line, annotate; `ms` covers decoding and reading."""
+    from edge_ocr.annotate import write_annotated
+    from edge_ocr.imageio import load_image
+
+    t0 = time.perf_counter()
+    image = load_image(path)
+    read = reader.read(image)
+    ms = 1000.0 * (time.perf_counter() - t0)
+    h, w = image.shape[:2]
+    out = {"file": str(path), "ms": round(ms, 2), "width": int(w), "height": int(h), **read.to_json()}
+    sys.stdout.write(json.dumps(out) + "\n")
+    sys.stdout.flush()
     if outdir is not None:
-        outdir.mkdir(parents=True, exist_ok=True)
-    failed = 0
-    for path in iter_inputs(args.inputs):
-        try:
-            t0 = time.perf_counter()
-            image = load_image(path)
-            read = reader.read(image)
-            ms = 1000.0 * (time.perf_counter() - t0)
-        except SourceError as e:
-            print(f"edge-ocr: {e}", file=sys.stderr)
-            failed += 1
-            continue
-        h, w = image.shape[:2]
-        out = {"file": str(path), "ms": round(ms, 2), "width": int(w), "height": int(h), **read.to_json()}
-        sys.stdout.write(json.dumps(out) + "\n")
-        sys.stdout.flush()
-        if outdir is not None:
-            write_annotated(outdir, path, annotate_text(image, read))
-    return 1 if failed else 0
+        write_annotated(outdir, path, annotate_text(image, read))

@@ -55,10 +55,7 @@ def first_read_exact(records: Sequence[Record]) -> float | None:
     single = [r for r in records if len(r.item.truths) == 1]
     if not single:
         return None
-    hits = sum(
-        bool(r.preds) and r.preds[0].plate == r.item.truths[0].plate
-        for r in single
-    )
+    hits = sum(bool(r.preds) and r.preds[0].plate == r.item.truths[0].plate for r in single)
     return hits / len(single)
 
 
