@@ -18,6 +18,10 @@ import numpy as np
 from edge_ocr.preprocess import guess_dark_on_light
 from edge_ocr.types import Box, CharBox, CharPrediction
 
+#: Glyphs a plain bar: thresholding cuts them out cleanly, and in a probe box they are a frame edge,
+#: a separator or a picture's edge more often than a lost character.
+NARROW = frozenset("1I")
+
 Classify = Callable[[Sequence[CharBox]], list[CharPrediction]]
 
 
@@ -31,6 +35,8 @@ class GapParams:
     max_width: float = 1.8  # W and M run up to ~1.7 x the line's median character width
     window: float = 1.2  # half-width of the search window around a slot, in character widths
     band: float = 0.6  # ink farther than this many line heights from the centre line is cut off
+    probe: bool = True  # where no clean component is found, classify character-sized boxes at the slot
+    probe_shift: float = 0.3  # probe boxes are moved up to this many pitches either way
 
 
 @dataclass(frozen=True)
@@ -139,17 +145,92 @@ def fill_gaps(
         return out
     line = _line_of(out, dark_on_light)
     found: list[Box] = []
+    empty: list[float] = []
     for cx, _ in _slots(out, line, params.max_end_steps):
         box = _component_at(gray, cx, line, params)
         if box is not None and not _overlaps(box, [c.box for c in out] + found):
             found.append(box)
-    if not found:
-        return out
-    preds = classify([CharBox(b, out[0].row, dark_on_light) for b in found])
-    for pred in preds:
-        if pred.confidence >= params.min_confidence and len(out) < params.max_chars:
+        elif box is None:
+            empty.append(cx)
+    row = out[0].row
+    preds = classify([CharBox(b, row, dark_on_light) for b in found]) if found else []
+    if params.probe and empty:
+        preds += _probe(gray, empty, line, [c.box for c in out] + found, classify, row, params)
+    for pred in sorted(preds, key=lambda c: -c.confidence):
+        if (
+            pred.confidence >= params.min_confidence
+            and len(out) < params.max_chars
+            and not _overlaps(pred.box, [c.box for c in out])
+        ):
             out.append(pred)
     return _contiguous(sorted(out, key=lambda c: c.box.x), line, chars)
+
+
+def _inked(
+    gray: np.ndarray, boxes: list[Box], owner: list[int], line: _Line, p: GapParams
+) -> tuple[list[Box], list[int]]:
+    """Probe boxes whose largest ink component is a character's height and not a bare stroke.
+
+    A separator bar, a bolt or an edge of the state picture is narrow; a dash or a slogan is short.
+    Neither is a character the line lost, however the classifier reads it.
+    """
+    flag = cv2.THRESH_BINARY_INV if line.dark_on_light else cv2.THRESH_BINARY
+    keep_b, keep_o = [], []
+    for b, k in zip(boxes, owner, strict=True):
+        win = gray[b.y : b.y2, b.x : b.x2]
+        _, ink = cv2.threshold(win, 0, 255, flag + cv2.THRESH_OTSU)
+        n, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+        if n <= 1:
+            continue
+        i = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+        if stats[i, cv2.CC_STAT_HEIGHT] >= (1 - p.height_tol) * line.height and (
+            stats[i, cv2.CC_STAT_WIDTH] >= 0.35 * line.height
+        ):
+            keep_b.append(b)
+            keep_o.append(k)
+    return keep_b, keep_o
+
+
+def _probe(
+    gray: np.ndarray,
+    slots: Sequence[float],
+    line: _Line,
+    taken: Sequence[Box],
+    classify: Classify,
+    row: int,
+    p: GapParams,
+) -> list[CharPrediction]:
+    """Best-read character-sized box around each slot where thresholding found no clean component.
+
+    A character glued to a state picture, a slogan or the frame is one blob with it, so no
+    component has its size; a box of the line's character size placed at the slot (shifted a
+    little either way, and wide enough for a W or M) lets the classifier judge the ink there.
+    """
+    h_img, w_img = gray.shape[:2]
+    boxes: list[Box] = []
+    owner: list[int] = []
+    for k, cx in enumerate(slots):
+        for shift in np.linspace(-p.probe_shift, p.probe_shift, 5) * line.pitch:
+            for wmul in (1.0, 1.4):
+                w, h = wmul * line.width, line.height
+                x, y = cx + shift - w / 2, line.centre_y(cx + shift) - h / 2
+                if x < 0 or y < 0 or x + w > w_img or y + h > h_img:
+                    continue
+                box = Box(int(round(x)), int(round(y)), int(round(w)), int(round(h)))
+                if not _overlaps(box, taken):
+                    boxes.append(box)
+                    owner.append(k)
+    boxes, owner = _inked(gray, boxes, owner, line, p)
+    if not boxes:
+        return []
+    preds = classify([CharBox(b, row, line.dark_on_light) for b in boxes])
+    best: dict[int, CharPrediction] = {}
+    for k, pred in zip(owner, preds, strict=True):
+        if pred.char in NARROW:  # a bar fills a third of the box: the rest is its neighbour's
+            continue
+        if k not in best or pred.confidence > best[k].confidence:
+            best[k] = pred
+    return list(best.values())
 
 
 def _overlaps(box: Box, boxes: Sequence[Box]) -> bool:

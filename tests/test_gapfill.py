@@ -84,3 +84,35 @@ def test_a_wide_end_character_touching_a_sticker_below_is_found() -> None:
     out = fill_gaps(gray, [_pred(b) for b in boxes], classify, dark_on_light=True)
     assert len(out) == 6
     assert out[-1].box.iou(Box(x, 15, 34, 31)) > 0.7
+
+
+def _glued() -> tuple[np.ndarray, list[Box]]:
+    """The five-bar plate with the middle character glued to a picture taller than the line."""
+    gray, boxes = _plate()
+    x = boxes[2].x
+    cv2.rectangle(gray, (x + 20, 4), (x + 34, 58), 20, -1)
+    return gray, boxes
+
+
+def test_a_character_glued_to_a_picture_is_found_by_probing_the_slot() -> None:
+    gray, boxes = _glued()
+    known = [_pred(b) for i, b in enumerate(boxes) if i != 2]
+
+    def sure_when_centred(cb: Sequence[CharBox]) -> list[CharPrediction]:
+        return [_pred(b.box, 0.6 + 0.39 * b.box.iou(boxes[2])) for b in cb]
+
+    out = fill_gaps(gray, known, sure_when_centred, dark_on_light=True)
+    assert len(out) == 5
+    assert out[2].box.iou(boxes[2]) > 0.7
+    classify, _ = _classifier(0.4)  # the classifier still decides
+    assert len(fill_gaps(gray, known, classify, dark_on_light=True)) == 4
+
+
+def test_a_probe_read_as_a_bare_bar_is_not_a_character() -> None:
+    gray, boxes = _glued()
+    known = [_pred(b) for i, b in enumerate(boxes) if i != 2]
+
+    def bar(cb: Sequence[CharBox]) -> list[CharPrediction]:
+        return [CharPrediction("I", 0.99, b.box, (("I", 0.99),)) for b in cb]
+
+    assert len(fill_gaps(gray, known, bar, dark_on_light=True)) == 4
