@@ -19,8 +19,9 @@ confidence (`doubt`) to come before one without them:
 * edge: its box touches the frame border. A plate cut by the border is incomplete anyway, and
   what sits there is mostly burned-in text: camera timestamps, channel names;
 * no digit: standard-issue plates (US states, Europe, Brazil) all carry digits; words without
-  one are mostly signs (EXIT, TAXI) and plate lettering (TEXAS). Vanity plates still come first
-  when nothing else in the frame is read as surely.
+  one are mostly signs (EXIT, TAXI) and plate lettering (TEXAS). A digit that the read's own
+  candidates also spell as a letter (0NLY, whose candidates hold ONLY) does not count. Vanity
+  plates still come first when nothing else in the frame is read as surely.
 
 The texture and furniture thresholds were set on synthetic scenes, composites and negatives only.
 The two ordering signs were chosen after reading the *kinds* of misranked bench photos (camera
@@ -92,9 +93,15 @@ def at_edge(box: Box, frame_hw: tuple[int, int], p: RankParams) -> bool:
     return box.x <= m or box.y <= m or box.x2 >= w - m or box.y2 >= h - m
 
 
+def has_digit(read: PlateRead) -> bool:
+    """The read carries a digit, and none of its candidates spells it without one."""
+    texts = [read.plate, *(c.plate for c in read.candidates)]
+    return all(any(ch.isdigit() for ch in t) for t in texts)
+
+
 def rank_score(read: PlateRead, frame_hw: tuple[int, int] | None, p: RankParams) -> float:
     """Confidence, halved (`doubt`) for each sign of a non-plate: at the frame edge, no digit."""
-    signs = int(not any(ch.isdigit() for ch in read.plate))
+    signs = int(not has_digit(read))
     if frame_hw is not None:
         signs += int(at_edge(read.box, frame_hw, p))
     return read.confidence * p.doubt**signs

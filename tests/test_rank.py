@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
-from edge_ocr.rank import RankParams, at_edge, beside, is_furniture, is_texture, line_height, rank_reads
-from edge_ocr.types import Box, CharPrediction, PlateRead
+from dataclasses import replace
+
+from edge_ocr.rank import (
+    RankParams,
+    at_edge,
+    beside,
+    has_digit,
+    is_furniture,
+    is_texture,
+    line_height,
+    rank_reads,
+)
+from edge_ocr.types import Box, CharPrediction, PlateCandidate, PlateRead
 
 P = RankParams()
 
@@ -79,3 +90,16 @@ def test_reads_at_the_frame_edge_or_without_digits_need_twice_the_confidence() -
     assert not at_edge(Box(1200, 300, 60, 40), (720, 1280), P)
     # Without a frame size only the digit sign counts: the corner timestamp keeps its place.
     assert [r.plate for r in rank_reads([plate, stamp], P)] == ["20140512", "7FR971"]
+
+
+def test_a_digit_the_candidates_also_spell_as_a_letter_does_not_count() -> None:
+    sign = make_read("0NLY", 0.85, Box(850, 60, 80, 40))
+    plate = make_read("CWW2245", 0.72, Box(650, 340, 150, 60))
+    assert has_digit(sign)
+    word = replace(sign, candidates=(PlateCandidate("0NLY", 0.85, True), PlateCandidate("ONLY", 0.7, True)))
+    assert not has_digit(word)
+    assert [r.plate for r in rank_reads([word, plate], P, frame_hw=(720, 1280))] == ["CWW2245", "0NLY"]
+    real = replace(
+        plate, candidates=(PlateCandidate("CWW2245", 0.72, True), PlateCandidate("CWW224S", 0.5, True))
+    )
+    assert has_digit(real)  # one swapped digit still leaves digits
