@@ -44,6 +44,7 @@ class ReadParams:
     mismatch_cost: float = 1.0  # a read that fits no region layout loses about one character's worth
     min_end_support: float = 0.3  # share of thresholds that must agree on a first/last character
     gap_fill: bool = True  # search again where the line says a character is missing
+    widen: float = 2.5  # a read one character short is read again this many glyph heights wider each side
     rank: RankParams = RankParams()  # which frame reads are textures or plate lettering (rank.py)
 
 
@@ -112,10 +113,22 @@ class Reader:
         reads = []
         for r in regions:
             read = self._read(r.crop, r.box, r.corners, r.corners, r.char_boxes)
+            if read is not None and self._part_of_row(read):
+                wide = widen_region(gray, r, self.params.widen)
+                again = self._read(wide.crop, wide.box, wide.corners, wide.corners, wide.char_boxes)
+                # Kept only when it extends the first read: both saw those characters alike.
+                if again is not None and len(again.plate) > len(read.plate) and read.plate in again.plate:
+                    read = again
             if read is not None and self._plausible(read):
                 reads.append(read)
         frame_hw = (int(image.shape[0]), int(image.shape[1]))
         return _nms(rank_reads(reads, self.params.rank, frame_hw), self.params.nms_iou)
+
+    def _part_of_row(self, read: PlateRead) -> bool:
+        """A confident read one character short of a plate: the detector may have boxed part of the
+        row (a picture or bolt between the groups splits it), so the rest is looked for beside it."""
+        p = self.params
+        return p.widen > 0 and len(read.plate) == p.min_length - 1 and read.confidence >= p.min_confidence
 
     def _plausible(self, read: PlateRead) -> bool:
         p = self.params
@@ -299,6 +312,30 @@ def _trim_weak(chars: list[Scored], p: ReadParams) -> list[Scored]:
     weakest = sorted(range(len(chars)), key=lambda i: worth(chars[i]))
     drop = {i for i in weakest[: max(0, len(chars) - p.min_length)] if worth(chars[i]) < p.weak_inner}
     return [c for i, c in enumerate(chars) if i not in drop]
+
+
+def widen_region(gray: np.ndarray, r: PlateRegion, glyphs: float) -> PlateRegion:
+    """The region's crop extended along its row by `glyphs` glyph heights at each end."""
+    from edge_ocr.detect_geometry import CROP_HEIGHT, PlateGeometry, bounding_box, rectify
+
+    tl, tr, br, bl = r.corners
+    h = math.hypot(bl[0] - tl[0], bl[1] - tl[1])
+    w = math.hypot(tr[0] - tl[0], tr[1] - tl[1])
+    if h <= 0 or w <= 0:
+        return r
+    d = glyphs * h / PlateGeometry().height_per_glyph  # frame pixels added at each end
+    ux, uy = (tr[0] - tl[0]) / w * d, (tr[1] - tl[1]) / w * d
+    corners: tuple[Point, Point, Point, Point] = (
+        (tl[0] - ux, tl[1] - uy),
+        (tr[0] + ux, tr[1] + uy),
+        (br[0] + ux, br[1] + uy),
+        (bl[0] - ux, bl[1] - uy),
+    )
+    crop, _ = rectify(gray, corners)
+    shift = int(round(d * CROP_HEIGHT / h))
+    hint = tuple(CharBox(c.box.offset(shift, 0), c.row, c.dark_on_light) for c in r.char_boxes)
+    box = bounding_box(corners, gray.shape[1], gray.shape[0])
+    return PlateRegion(box=box, corners=corners, crop=crop, score=r.score, char_boxes=hint)
 
 
 def _to_frame(c: CharPrediction, shape: tuple[int, ...], quad: tuple[Point, ...]) -> CharPrediction:

@@ -135,3 +135,20 @@ def test_sorted_by_score_and_capped() -> None:
     scores = [r.score for r in regions]
     assert scores == sorted(scores, reverse=True)
     assert len(regions) <= CharLineDetector().config.max_proposals
+
+
+def test_widened_region_keeps_its_row_and_moves_the_hint_with_it() -> None:
+    from edge_ocr.pipeline import widen_region
+
+    img, box = _putText_scene()
+    gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
+    r = make_detector().detect(gray)[_hit_rank(make_detector().detect(gray), box) or 0]
+    wide = widen_region(gray, r, 2.5)
+    assert wide.crop.shape[0] == CROP_HEIGHT
+    glyph_px = CROP_HEIGHT / 1.9  # one glyph height in crop pixels (plate = 1.9 glyphs)
+    assert wide.crop.shape[1] == pytest.approx(r.crop.shape[1] + 5 * glyph_px, abs=3)
+    assert wide.box.w > r.box.w and wide.box.iou(r.box) > 0.4
+    for old, new in zip(r.char_boxes, wide.char_boxes, strict=True):
+        a = r.crop[old.box.y : old.box.y2, old.box.x : old.box.x2].astype(float)
+        b = wide.crop[new.box.y : new.box.y2, new.box.x : new.box.x2].astype(float)
+        assert a.shape == b.shape and np.abs(a - b).mean() < 12  # the same glyph, moved
