@@ -18,9 +18,10 @@ import numpy as np
 from edge_ocr.preprocess import guess_dark_on_light
 from edge_ocr.types import Box, CharBox, CharPrediction
 
-#: Glyphs a plain bar: thresholding cuts them out cleanly, and in a probe box they are a frame edge,
-#: a separator or a picture's edge more often than a lost character.
-NARROW = frozenset("1I")
+#: Glyphs of a bar (and a bar with a foot): thresholding cuts them out cleanly, and in a probe box
+#: or past the line's ends they are a frame edge or corner, a separator or a picture's edge more
+#: often than a lost character.
+NARROW = frozenset("1IL")
 
 Classify = Callable[[Sequence[CharBox]], list[CharPrediction]]
 
@@ -154,6 +155,9 @@ def fill_gaps(
             empty.append(cx)
     row = out[0].row
     preds = classify([CharBox(b, row, dark_on_light) for b in found]) if found else []
+    # Past the ends of the line a bar is the plate's frame edge or corner more often than a lost 1.
+    lo, hi = out[0].box.x, out[-1].box.x2
+    preds = [c for c in preds if c.char not in NARROW or lo < c.box.x < hi]
     if params.probe and empty:
         preds += _probe(gray, empty, line, [c.box for c in out] + found, classify, row, params)
     for pred in sorted(preds, key=lambda c: -c.confidence):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +45,7 @@ class ReadParams:
     min_end_support: float = 0.3  # share of thresholds that must agree on a first/last character
     gap_fill: bool = True  # search again where the line says a character is missing
     widen: float = 2.5  # a read one character short is read again this many glyph heights wider each side
+    gap_context: float = 1.0  # glyph heights of frame beyond each end of a detector crop for gap filling
     rank: RankParams = RankParams()  # which frame reads are textures or plate lettering (rank.py)
 
 
@@ -112,7 +113,11 @@ class Reader:
         self.last_timings["detect"] = 1000.0 * (self.clock() - t0)
         reads = []
         for r in regions:
-            read = self._read(r.crop, r.box, r.corners, r.corners, r.char_boxes)
+            context = None
+            if self.params.gap_context > 0:
+                wide = widen_region(gray, r, self.params.gap_context)
+                context = (wide.crop, (wide.crop.shape[1] - r.crop.shape[1]) // 2)
+            read = self._read(r.crop, r.box, r.corners, r.corners, r.char_boxes, context)
             if read is not None and self._part_of_row(read):
                 wide = widen_region(gray, r, self.params.widen)
                 again = self._read(wide.crop, wide.box, wide.corners, wide.corners, wide.char_boxes)
@@ -147,7 +152,10 @@ class Reader:
         corners: tuple[Point, Point, Point, Point],
         frame_corners: tuple[Point, Point, Point, Point] | None,
         hint: Sequence[CharBox],
+        context: tuple[np.ndarray, int] | None = None,
     ) -> PlateRead | None:
+        """Read one crop. `context` is the same row cut wider (crop, columns added on the left):
+        gap filling looks there for end characters the detector's crop left out."""
         t = self.clock()
         hyps = self.segmenter.hypotheses(crop, self.params.hypotheses)
         if hint:
@@ -165,7 +173,7 @@ class Reader:
         if best is None:
             return None
         chars, ranked = best
-        chars, ranked = self._fill_gaps(crop, chars, ranked)
+        chars, ranked = self._fill_gaps(crop, chars, ranked, context)
         t = self._timed("classify", t)
         (top, region), cands = ranked[0], tuple(c for c, _ in ranked)
         if frame_corners is not None:
@@ -175,16 +183,26 @@ class Reader:
         )
 
     def _fill_gaps(
-        self, crop: np.ndarray, chars: list[CharPrediction], ranked: list[Any]
+        self,
+        crop: np.ndarray,
+        chars: list[CharPrediction],
+        ranked: list[Any],
+        context: tuple[np.ndarray, int] | None = None,
     ) -> tuple[list[CharPrediction], list[Any]]:
-        """Look again where the line says a character is missing (see gapfill.py)."""
+        """Look again where the line says a character is missing (see gapfill.py), in the wider
+        `context` cut when there is one; boxes come back in `crop` coordinates."""
         if not self.params.gap_fill:
             return chars, ranked
         gray = to_gray(crop)
         dark = line_polarity(gray, chars)
-        filled = fill_gaps(gray, chars, lambda boxes: self.classifier.classify(gray, boxes), dark)
+        shift = 0
+        if context is not None:
+            gray, shift = to_gray(context[0]), context[1]
+        moved = [_shifted(c, shift) for c in chars]
+        filled = fill_gaps(gray, moved, lambda boxes: self.classifier.classify(gray, boxes), dark)
         if len(filled) == len(chars):
             return chars, ranked
+        filled = [_shifted(c, -shift) for c in filled]
         again = self.assembler.candidates(filled)
         return (filled, again) if again else (chars, ranked)
 
@@ -312,6 +330,10 @@ def _trim_weak(chars: list[Scored], p: ReadParams) -> list[Scored]:
     weakest = sorted(range(len(chars)), key=lambda i: worth(chars[i]))
     drop = {i for i in weakest[: max(0, len(chars) - p.min_length)] if worth(chars[i]) < p.weak_inner}
     return [c for i, c in enumerate(chars) if i not in drop]
+
+
+def _shifted(c: CharPrediction, dx: int) -> CharPrediction:
+    return c if dx == 0 else replace(c, box=c.box.offset(dx, 0))
 
 
 def widen_region(gray: np.ndarray, r: PlateRegion, glyphs: float) -> PlateRegion:

@@ -116,3 +116,17 @@ def test_a_probe_read_as_a_bare_bar_is_not_a_character() -> None:
         return [CharPrediction("I", 0.99, b.box, (("I", 0.99),)) for b in cb]
 
     assert len(fill_gaps(gray, known, bar, dark_on_light=True)) == 4
+
+
+def test_a_bar_past_the_end_of_the_line_is_taken_for_the_frame() -> None:
+    gray, boxes = _plate()
+    known = [_pred(b) for b in boxes[:4]]
+
+    def reads(ch: str):
+        return lambda cb: [CharPrediction(ch, 0.99, b.box, ((ch, 0.99),)) for b in cb]
+
+    assert len(fill_gaps(gray, known, reads("I"), dark_on_light=True)) == 4
+    assert len(fill_gaps(gray, known, reads("L"), dark_on_light=True)) == 4
+    assert len(fill_gaps(gray, known, reads("H"), dark_on_light=True)) == 5
+    inner = [_pred(b) for i, b in enumerate(boxes) if i != 2]
+    assert len(fill_gaps(gray, inner, reads("1"), dark_on_light=True)) == 5  # inside the line it counts
