@@ -146,18 +146,25 @@ def fill_gaps(
         return out
     line = _line_of(out, dark_on_light)
     found: list[Box] = []
+    at: list[float] = []  # the slot of each found component
     empty: list[float] = []
     for cx, _ in _slots(out, line, params.max_end_steps):
         box = _component_at(gray, cx, line, params)
         if box is not None and not _overlaps(box, [c.box for c in out] + found):
             found.append(box)
+            at.append(cx)
         elif box is None:
             empty.append(cx)
     row = out[0].row
     preds = classify([CharBox(b, row, dark_on_light) for b in found]) if found else []
     # Past the ends of the line a bar is the plate's frame edge or corner more often than a lost 1.
     lo, hi = out[0].box.x, out[-1].box.x2
-    preds = [c for c in preds if c.char not in NARROW or lo < c.box.x < hi]
+    good = [
+        c.confidence >= params.min_confidence and (c.char not in NARROW or lo < c.box.x < hi) for c in preds
+    ]
+    empty += [cx for cx, ok in zip(at, good, strict=True) if not ok]  # a component read unsurely: probe
+    preds = [c for c, ok in zip(preds, good, strict=True) if ok]
+    found = [b for b, ok in zip(found, good, strict=True) if ok]
     if params.probe and empty:
         preds += _probe(gray, empty, line, [c.box for c in out] + found, classify, row, params)
     for pred in sorted(preds, key=lambda c: -c.confidence):

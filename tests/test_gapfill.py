@@ -130,3 +130,17 @@ def test_a_bar_past_the_end_of_the_line_is_taken_for_the_frame() -> None:
     assert len(fill_gaps(gray, known, reads("H"), dark_on_light=True)) == 5
     inner = [_pred(b) for i, b in enumerate(boxes) if i != 2]
     assert len(fill_gaps(gray, inner, reads("1"), dark_on_light=True)) == 5  # inside the line it counts
+
+
+def test_a_component_read_unsurely_is_probed_again() -> None:
+    """Glued to a picture of its own height the character is one wide component, read unsurely."""
+    gray, boxes = _plate()
+    x = boxes[2].x
+    cv2.rectangle(gray, (x + 20, 15), (x + 33, 45), 20, -1)
+    known = [_pred(b) for i, b in enumerate(boxes) if i != 2]
+
+    def sure_when_centred(cb: Sequence[CharBox]) -> list[CharPrediction]:
+        return [_pred(b.box, 0.6 + 0.39 * b.box.iou(boxes[2])) for b in cb]
+
+    out = fill_gaps(gray, known, sure_when_centred, dark_on_light=True)
+    assert len(out) == 5 and out[2].box.iou(boxes[2]) > 0.7
