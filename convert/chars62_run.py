@@ -26,6 +26,7 @@ from convert.chars62_train import (
     Train62Config,
     accuracy62,
     adjust_prior,
+    ensemble_targets,
     model_input,
     train62,
     training_prior,
@@ -74,6 +75,22 @@ def _spec(args: argparse.Namespace) -> PreprocessSpec:
     return PreprocessSpec(size=args.size, tighten=args.tighten)
 
 
+def _teacher(runs: str, temperature: float, log: Any) -> Any:
+    """Soft-target function of an ensemble of earlier runs (their float ONNX files; grey input only)."""
+    from convert.verify import run_onnx
+
+    files = [Path(r) / "model_float.onnx" for r in runs.split(",")]
+    for f in files:
+        if not f.is_file():
+            raise SystemExit(f"teacher model not found: {f}")
+    log(f"teachers {[str(f) for f in files]} T={temperature}")
+
+    def soft(x: np.ndarray) -> np.ndarray:
+        return ensemble_targets([run_onnx(f, x, threads=1) for f in files], temperature)
+
+    return soft
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from convert.quantize import export_all
 
@@ -98,10 +115,17 @@ def cmd_train(args: argparse.Namespace) -> int:
         lr=args.lr,
         threads=args.threads,
         label_smoothing=args.label_smoothing,
+        distill=args.distill if args.teachers else 0.0,
+        distill_t=args.distill_t,
     )
+    teacher = _teacher(args.teachers, cfg.distill_t, log) if args.teachers else None
+    if args.good_repeat > 1:  # weigh the natural-image photos (the target domain) up in training
+        tr = data["train"]
+        good = tr.take(tr.source == "chars74k-good")
+        data["train"] = CharArrays.concat([tr] + [good] * (args.good_repeat - 1))
     val = data["val"].take(data["val"].source == "chars74k-good")
     t0 = time.time()
-    model = train62(data["train"], val, cfg, log=log)
+    model = train62(data["train"], val, cfg, log=log, teacher=teacher)
     train_s = time.time() - t0
     good_test = data["test"].take(data["test"].source == "chars74k-good")
     prior: dict[str, Any] = {"mode": args.prior}
@@ -126,6 +150,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         "config": cfg.to_json(),
         "data_config": dcfg.__dict__,
         "prior": prior,
+        "good_repeat": args.good_repeat,
+        "teachers": args.teachers.split(",") if args.teachers else [],
         "preprocess": spec.to_json(),
         "train_seconds": round(train_s),
         "counts": split_counts(data),
@@ -155,6 +181,12 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--fnt-per-class", type=int, default=150)
     t.add_argument("--threads", type=int, default=1)
     t.add_argument("--label-smoothing", type=float, default=0.0)
+    t.add_argument("--teachers", default="", help="comma-separated run folders to distil from (ensemble)")
+    t.add_argument("--distill", type=float, default=0.7, help="weight of the teachers' soft targets")
+    t.add_argument("--distill-t", type=float, default=1.0, help="temperature of the teachers' ensemble")
+    t.add_argument(
+        "--good-repeat", type=int, default=1, help="GoodImg training photos seen this often per epoch"
+    )
     t.add_argument("--scene-per-class", type=int, default=0, help="synthetic scene tiles per class")
     t.add_argument(
         "--prior",

@@ -35,6 +35,8 @@ class Train62Config:
     seed: int = 0
     threads: int = 1
     label_smoothing: float = 0.0
+    distill: float = 0.0  # weight of the teachers' soft targets in the training targets (0: none)
+    distill_t: float = 1.0  # temperature applied to the teachers' averaged log-probabilities
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -95,6 +97,14 @@ def adjust_prior(model: Any, trained: np.ndarray, target: np.ndarray) -> np.ndar
     return delta
 
 
+def ensemble_targets(probs: list[np.ndarray], temperature: float) -> np.ndarray:
+    """Soft targets of several teachers: the mean of their log-probabilities, softened by `temperature`."""
+    logits = np.mean([np.log(np.clip(p, 1e-7, 1.0)) for p in probs], axis=0) / temperature
+    logits -= logits.max(axis=1, keepdims=True)
+    e = np.exp(logits)
+    return (e / e.sum(axis=1, keepdims=True)).astype(np.float32)
+
+
 def accuracy62(model: Any, data: CharArrays, dual: bool) -> float:
     if not len(data):
         return float("nan")
@@ -107,14 +117,22 @@ def train62(
     cfg: Train62Config,
     num_classes: int = 62,
     log: Callable[[str], None] = print,
+    teacher: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> Any:
-    """Fresh augmentation each epoch; keep the best epoch on `val_set`; re-estimate BN at the end."""
+    """Fresh augmentation each epoch; keep the best epoch on `val_set`; re-estimate BN at the end.
+
+    With `teacher` and `cfg.distill` > 0 (knowledge distillation), the targets of each epoch mix the
+    one-hot labels with the teacher's probabilities on that epoch's augmented images:
+    (1 - distill) * onehot + distill * teacher. Label smoothing still applies on top.
+    """
     keras = setup_tf(cfg.seed, cfg.threads)
     channels = 2 if cfg.dual else 1
     model = build62(num_classes, train_set.x.shape[1], channels, cfg.width, cfg.dropout)
-    if cfg.label_smoothing > 0:
+    distill = teacher is not None and cfg.distill > 0
+    onehot = np.eye(num_classes, dtype=np.float32)[train_set.y]
+    if cfg.label_smoothing > 0 or distill:
         loss: Any = keras.losses.CategoricalCrossentropy(label_smoothing=cfg.label_smoothing)
-        targets = np.eye(num_classes, dtype=np.float32)[train_set.y]
+        targets: np.ndarray = onehot
     else:
         loss, targets = "sparse_categorical_crossentropy", train_set.y
     model.compile(optimizer=keras.optimizers.Adam(cfg.lr), loss=loss)
@@ -126,6 +144,9 @@ def train62(
         t0 = time.time()
         model.optimizer.learning_rate.assign(lr_at(epoch, cfg))
         xa = model_input(augment_batch(train_set.x, rng, cfg.augment_p), cfg.dual)
+        if distill:
+            assert teacher is not None
+            targets = (1 - cfg.distill) * onehot + cfg.distill * teacher(xa)
         hist = model.fit(xa, targets, batch_size=cfg.batch_size, epochs=1, class_weight=cw, verbose=0)
         acc = accuracy62(model, val_set, cfg.dual)
         loss = float(hist.history["loss"][-1])

@@ -139,3 +139,17 @@ def test_prior_adjustment_moves_the_decision_towards_the_target_prior() -> None:
     assert delta[0] > 0 > delta[1]
     p = np.asarray(model(np.zeros((1, 2), np.float32)))[0]
     assert np.allclose(p, [0.9, 0.1], atol=1e-3)  # 0.5 x (0.75/0.25) : 0.5 x (0.25/0.75)
+
+
+def test_ensemble_targets_are_a_softened_geometric_mean() -> None:
+    from convert.chars62_train import ensemble_targets
+
+    a = np.array([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8]], np.float32)
+    b = np.array([[0.5, 0.4, 0.1], [0.2, 0.2, 0.6]], np.float32)
+    t1 = ensemble_targets([a, b], 1.0)
+    assert np.allclose(t1.sum(axis=1), 1.0, atol=1e-6)
+    g = np.sqrt(a * b)
+    assert np.allclose(t1, g / g.sum(axis=1, keepdims=True), atol=1e-6)
+    t3 = ensemble_targets([a, b], 3.0)  # a higher temperature flattens, keeping the order
+    assert (t3.max(axis=1) < t1.max(axis=1)).all()
+    assert (t3.argmax(axis=1) == t1.argmax(axis=1)).all()
