@@ -255,7 +255,7 @@ def _contiguous(
     """An end slot two steps out counts only if the slot between was filled too."""
     keep = set(map(id, orig))
     lo, hi = min(c.box.x for c in orig), max(c.box.x2 for c in orig)
-    res = [c for c in out if id(c) in keep or lo <= c.box.x <= hi]
+    res = [c for c in out if id(c) in keep or lo <= c.box.x < hi]
     left = sorted((c for c in out if id(c) not in keep and c.box.x2 <= lo), key=lambda c: -c.box.x)
     right = sorted((c for c in out if id(c) not in keep and c.box.x >= hi), key=lambda c: c.box.x)
     edge = lo

@@ -18,7 +18,8 @@ import numpy as np
 
 from edge_ocr.assemble import CONFUSABLES, PlateAssembler
 from edge_ocr.classify import CharClassifier
-from edge_ocr.gapfill import fill_gaps, line_polarity
+from edge_ocr.gapfill import GapParams, fill_gaps, line_polarity
+from edge_ocr.inkcolour import ink_image
 from edge_ocr.models import ModelSpec
 from edge_ocr.paths import default_model_dir
 from edge_ocr.preprocess import to_gray
@@ -27,6 +28,16 @@ from edge_ocr.segment import ContourSegmenter, Hypothesis
 from edge_ocr.types import Box, CharBox, CharPrediction, PlateRead, PlateRegion, Point
 
 STAGES = ("detect", "segment", "classify", "assemble")
+
+
+@dataclass(frozen=True)
+class GapView:
+    """Where gap filling looks: the same row as the crop, maybe cut wider (`shift` columns added
+    on the left), in grey and, when the source had colour, in colour."""
+
+    gray: np.ndarray
+    shift: int = 0
+    colour: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -46,6 +57,8 @@ class ReadParams:
     gap_fill: bool = True  # search again where the line says a character is missing
     widen: float = 2.5  # a read one character short is read again this many glyph heights wider each side
     gap_context: float = 1.0  # glyph heights of frame beyond each end of a detector crop for gap filling
+    ink_gap_fill: bool = True  # then again in the ink's colour, where pictures of other colours fade
+    ink_confidence: float = 0.75  # a character found there (cut free by colour) needs this confidence
     rank: RankParams = RankParams()  # which frame reads are textures or plate lettering (rank.py)
 
 
@@ -91,7 +104,7 @@ class Reader:
         gray = to_gray(image)
         h, w = gray.shape[:2]
         corners: tuple[Point, Point, Point, Point] = ((0, 0), (w, 0), (w, h), (0, h))
-        return self._read(gray, Box(0, 0, w, h), corners, None, ())
+        return self._read(gray, Box(0, 0, w, h), corners, None, (), GapView(gray, 0, _colour(image)))
 
     def read_frame(self, image: np.ndarray, detect_image: np.ndarray | None = None) -> list[PlateRead]:
         """Detect plates in a frame, read the best proposals, keep plausible reads, best first.
@@ -111,16 +124,19 @@ class Reader:
             small = self._detect(small_gray)[: self.params.max_regions]
             regions = [_upscale(r, gray, small_gray.shape) for r in small]
         self.last_timings["detect"] = 1000.0 * (self.clock() - t0)
+        colour = _colour(image)
         reads = []
         for r in regions:
-            context = None
+            view = None
             if self.params.gap_context > 0:
                 wide = widen_region(gray, r, self.params.gap_context)
-                context = (wide.crop, (wide.crop.shape[1] - r.crop.shape[1]) // 2)
-            read = self._read(r.crop, r.box, r.corners, r.corners, r.char_boxes, context)
+                shift = (wide.crop.shape[1] - r.crop.shape[1]) // 2
+                view = GapView(wide.crop, shift, _rectified(colour, wide.corners))
+            read = self._read(r.crop, r.box, r.corners, r.corners, r.char_boxes, view)
             if read is not None and self._part_of_row(read):
                 wide = widen_region(gray, r, self.params.widen)
-                again = self._read(wide.crop, wide.box, wide.corners, wide.corners, wide.char_boxes)
+                view = GapView(wide.crop, 0, _rectified(colour, wide.corners))
+                again = self._read(wide.crop, wide.box, wide.corners, wide.corners, wide.char_boxes, view)
                 # Kept only when it extends the first read: both saw those characters alike.
                 if again is not None and len(again.plate) > len(read.plate) and read.plate in again.plate:
                     read = again
@@ -152,10 +168,10 @@ class Reader:
         corners: tuple[Point, Point, Point, Point],
         frame_corners: tuple[Point, Point, Point, Point] | None,
         hint: Sequence[CharBox],
-        context: tuple[np.ndarray, int] | None = None,
+        view: GapView | None = None,
     ) -> PlateRead | None:
-        """Read one crop. `context` is the same row cut wider (crop, columns added on the left):
-        gap filling looks there for end characters the detector's crop left out."""
+        """Read one crop. Gap filling looks in `view` (the crop itself when None), which may be cut
+        wider for end characters the detector's crop left out."""
         t = self.clock()
         hyps = self.segmenter.hypotheses(crop, self.params.hypotheses)
         if hint:
@@ -173,7 +189,7 @@ class Reader:
         if best is None:
             return None
         chars, ranked = best
-        chars, ranked = self._fill_gaps(crop, chars, ranked, context)
+        chars, ranked = self._fill_gaps(crop, chars, ranked, view)
         t = self._timed("classify", t)
         (top, region), cands = ranked[0], tuple(c for c, _ in ranked)
         if frame_corners is not None:
@@ -187,22 +203,29 @@ class Reader:
         crop: np.ndarray,
         chars: list[CharPrediction],
         ranked: list[Any],
-        context: tuple[np.ndarray, int] | None = None,
+        view: GapView | None = None,
     ) -> tuple[list[CharPrediction], list[Any]]:
-        """Look again where the line says a character is missing (see gapfill.py), in the wider
-        `context` cut when there is one; boxes come back in `crop` coordinates."""
-        if not self.params.gap_fill:
+        """Look again where the line says a character is missing (see gapfill.py): in grey, then
+        in the ink's colour (inkcolour.py) when the view has colour. Boxes come back in `crop`
+        coordinates."""
+        p = self.params
+        if not p.gap_fill:
             return chars, ranked
-        gray = to_gray(crop)
-        dark = line_polarity(gray, chars)
-        shift = 0
-        if context is not None:
-            gray, shift = to_gray(context[0]), context[1]
-        moved = [_shifted(c, shift) for c in chars]
+        dark = line_polarity(to_gray(crop), chars)
+        view = view or GapView(to_gray(crop))
+        gray = view.gray
+        moved = [_shifted(c, view.shift) for c in chars]
         filled = fill_gaps(gray, moved, lambda boxes: self.classifier.classify(gray, boxes), dark)
+        if p.ink_gap_fill and view.colour is not None:
+            ink = ink_image(view.colour, [c.box for c in filled], dark)
+            if ink is not None:  # ink is dark on light there, whatever the plate's polarity
+                gaps = GapParams(min_chars=4, min_confidence=p.ink_confidence)
+                filled = fill_gaps(
+                    ink, filled, lambda boxes: self.classifier.classify(ink, boxes), True, gaps
+                )
         if len(filled) == len(chars):
             return chars, ranked
-        filled = [_shifted(c, -shift) for c in filled]
+        filled = [_shifted(c, -view.shift) for c in filled]
         again = self.assembler.candidates(filled)
         return (filled, again) if again else (chars, ranked)
 
@@ -330,6 +353,16 @@ def _trim_weak(chars: list[Scored], p: ReadParams) -> list[Scored]:
     weakest = sorted(range(len(chars)), key=lambda i: worth(chars[i]))
     drop = {i for i in weakest[: max(0, len(chars) - p.min_length)] if worth(chars[i]) < p.weak_inner}
     return [c for i, c in enumerate(chars) if i not in drop]
+
+
+def _colour(image: np.ndarray) -> np.ndarray | None:
+    return image if image.ndim == 3 and image.shape[2] >= 3 else None
+
+
+def _rectified(colour: np.ndarray | None, corners: tuple[Point, Point, Point, Point]) -> np.ndarray | None:
+    from edge_ocr.detect_geometry import rectify
+
+    return None if colour is None else rectify(colour, corners)[0]
 
 
 def _shifted(c: CharPrediction, dx: int) -> CharPrediction:

@@ -1,0 +1,82 @@
+"""The plate seen in its ink colour: pictures in other colours fade into the background.
+
+A plate's characters are printed in one ink on one background, so every pixel of a character,
+anti-aliased edges included, lies on the segment between those two colours in Lab space. A state
+picture (a tree, a peach, an orange, a star) glued to a character is another colour and lies off
+that segment. Grey scale cannot tell them apart; distance from the segment can. Once a line of
+characters has been read, its boxes give the two colours, and `ink_image` returns a grey image in
+which the ink is dark and both the background and anything off the ink-to-background segment are
+light. Gap filling looks there again for characters a picture swallowed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import cv2
+import numpy as np
+
+from edge_ocr.types import Box
+
+#: Ink and background closer than this (Lab units) are no two colours: nothing to separate.
+MIN_CONTRAST = 15.0
+#: Off the segment by up to `NEAR` x its length a pixel keeps its place along it; the weight then
+#: falls to zero over another `FADE` x the length (JPEG noise and blur keep ink near, not on, it).
+NEAR = 0.25
+FADE = 0.25
+
+
+def _lab(bgr: np.ndarray) -> np.ndarray:
+    if bgr.ndim == 3 and bgr.shape[2] == 4:
+        bgr = bgr[:, :, :3]
+    out: np.ndarray = cv2.cvtColor(bgr.astype(np.float32) / 255.0, cv2.COLOR_BGR2Lab)
+    return out
+
+
+def ink_and_paper(
+    lab: np.ndarray, gray: np.ndarray, boxes: Sequence[Box], dark_on_light: bool
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Median Lab colour of the ink and of the background inside the character boxes.
+
+    Each box is split by its own Otsu threshold; both sides are eroded by a pixel so the blended
+    edge pixels do not pull the two colours towards each other.
+    """
+    h_img, w_img = gray.shape[:2]
+    flag = cv2.THRESH_BINARY_INV if dark_on_light else cv2.THRESH_BINARY
+    kernel = np.ones((2, 2), np.uint8)
+    inks, papers = [], []
+    for b in boxes:
+        x1, y1, x2, y2 = max(0, b.x), max(0, b.y), min(w_img, b.x2), min(h_img, b.y2)
+        if x2 - x1 < 3 or y2 - y1 < 3:
+            continue
+        _, ink = cv2.threshold(gray[y1:y2, x1:x2], 0, 255, flag + cv2.THRESH_OTSU)
+        win = lab[y1:y2, x1:x2]
+        inks.append(win[cv2.erode(ink, kernel) > 0])
+        papers.append(win[cv2.erode(255 - ink, kernel) > 0])
+    if sum(map(len, inks)) == 0 or sum(map(len, papers)) == 0:
+        return None
+    return np.median(np.concatenate(inks), axis=0), np.median(np.concatenate(papers), axis=0)
+
+
+def ink_image(bgr: np.ndarray, boxes: Sequence[Box], dark_on_light: bool) -> np.ndarray | None:
+    """Grey image of `bgr` (uint8, ink dark on light) keeping only colours between the ink and the
+    background of the character `boxes`; None for a grey image or when the two colours are too close."""
+    if bgr.ndim != 3 or bgr.shape[2] < 3:
+        return None
+    gray = cv2.cvtColor(bgr[:, :, :3], cv2.COLOR_BGR2GRAY)
+    lab = _lab(bgr)
+    colours = ink_and_paper(lab, gray, boxes, dark_on_light)
+    if colours is None:
+        return None
+    ink, paper = colours
+    axis = ink - paper
+    length = float(np.linalg.norm(axis))
+    if length < MIN_CONTRAST:
+        return None
+    v = lab.reshape(-1, 3) - paper
+    t = v @ axis / (length * length)  # 0 at the background colour, 1 at the ink colour
+    off = np.linalg.norm(v - t[:, None] * axis[None, :], axis=1) / length
+    weight = np.clip(1.0 - (off - NEAR) / FADE, 0.0, 1.0)
+    inkness = np.clip(t, 0.0, 1.0) * weight
+    out: np.ndarray = (255.0 * (1.0 - inkness)).reshape(gray.shape).astype(np.uint8)
+    return out
