@@ -83,6 +83,26 @@ REGIONS = (*REGION_PATTERNS, "auto")
 US_MAX_RUNS = 3
 
 
+def us_bars(text: str, chars: Sequence[CharPrediction]) -> str:
+    """A plain bar the model calls I is read as 1 when a digit stands beside it (region us).
+
+    Most US plate fonts draw 1 without a flag, as a bare bar like I, while the model learnt its
+    1 from European and Brazilian fonts where 1 has a flag: to it a bare bar is an I. The glyph
+    cannot tell them apart; the plate can, since serials group letters and digits (ABC1234,
+    123ABC, 1ABC234): beside a digit the bar is a digit, between letters (ATHEIST) a letter.
+    Neighbouring bars do not vote. A bar the model reads as 1 (a flagged 1) is left alone.
+    """
+    if len(text) != len(chars):
+        return text
+    out = list(text)
+    for i, c in enumerate(chars):
+        if c.char == "I" and out[i] == "I":
+            beside = (out[j] for j in (i - 1, i + 1) if 0 <= j < len(out) and out[j] not in "1I")
+            if any(ch in DIGITS for ch in beside):
+                out[i] = "1"
+    return "".join(out)
+
+
 def runs(text: str) -> int:
     """Number of letter/digit blocks: ABC1234 -> 2, 1ABC234 -> 3, N0X218 -> 4."""
     kinds = [ch in DIGITS for ch in text]
@@ -206,7 +226,12 @@ class PlateAssembler:
             else:
                 self._keep(scored, _Scored(text, log_p, found[0], True, self._prior(found[1], text)))
         ranked = sorted(scored.values(), key=self._rank_key)
-        return [(PlateCandidate(s.text, s.confidence(), s.matches), s.region) for s in ranked[: self.n_best]]
+        out: list[tuple[PlateCandidate, str]] = []
+        for s in ranked:
+            text = us_bars(s.text, chars) if self.region == "us" else s.text
+            if all(text != c.plate for c, _ in out):
+                out.append((PlateCandidate(text, s.confidence(), s.matches), s.region))
+        return out[: self.n_best]
 
     def _region_of(self, text: str) -> tuple[str, str] | None:
         """(region, pattern) of the most specific pattern the text fits, if any."""

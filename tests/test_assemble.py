@@ -79,3 +79,20 @@ def test_us_blocks_settle_look_alikes_the_model_is_split_on() -> None:
     assert PlateAssembler("us").candidates(sure)[0][0].plate == "N0X218"
     # Vanity plates of one block are untouched.
     assert PlateAssembler("us").candidates(plate("DUKDAWG"))[0][0].plate == "DUKDAWG"
+
+
+def test_a_bare_bar_beside_a_digit_is_a_one_in_region_us() -> None:
+    def bars(text: str) -> list[CharPrediction]:  # the model calls each bar I, unsure of the 1
+        return [cp(("I", 0.8), ("1", 0.1)) if c == "|" else cp((c, 0.9)) for c in text]
+
+    us = PlateAssembler("us")
+    assert us.candidates(bars("25|RGF"))[0][0].plate == "251RGF"
+    assert us.candidates(bars("|23SAM"))[0][0].plate == "123SAM"
+    assert us.candidates(bars("ATHE|ST"))[0][0].plate == "ATHEIST"  # among letters it is a letter
+    assert us.candidates(bars("627WW|"))[0][0].plate == "627WWI"
+    assert us.candidates(bars("|699|"))[0][0].plate == "16991"
+    tops = [c.plate for c, _ in us.candidates(bars("25|RGF"))]
+    assert len(tops) == len(set(tops))
+    # A flagged 1 the model reads as 1 stays, and other regions keep the model's reading.
+    assert us.candidates(plate("BB1B001"))[0][0].plate == "BB1B001"
+    assert PlateAssembler("auto").candidates(bars("25|RGF"))[0][0].plate == "25IRGF"
