@@ -19,8 +19,8 @@ from edge_ocr.preprocess import guess_dark_on_light
 from edge_ocr.types import Box, CharBox, CharPrediction
 
 #: Glyphs of a bar (and a bar with a foot): thresholding cuts them out cleanly, and in a probe box
-#: or past the line's ends they are a frame edge or corner, a separator or a picture's edge more
-#: often than a lost character.
+#: or past the line's ends (off its pitch grid) they are a frame edge or corner, a separator or a
+#: picture's edge more often than a lost character.
 NARROW = frozenset("1IL")
 
 Classify = Callable[[Sequence[CharBox]], list[CharPrediction]]
@@ -38,6 +38,7 @@ class GapParams:
     band: float = 0.6  # ink farther than this many line heights from the centre line is cut off
     probe: bool = True  # where no clean component is found, classify character-sized boxes at the slot
     probe_shift: float = 0.3  # probe boxes are moved up to this many pitches either way
+    grid_tol: float = 0.1  # a bar past the line's ends must sit this close to the pitch grid (in pitches)
 
 
 @dataclass(frozen=True)
@@ -113,13 +114,18 @@ def _component_at(gray: np.ndarray, cx: float, line: _Line, p: GapParams) -> Box
     win = gray[y1:y2, x1:x2]
     flag = cv2.THRESH_BINARY_INV if line.dark_on_light else cv2.THRESH_BINARY
     _, ink = cv2.threshold(win, 0, 255, flag + cv2.THRESH_OTSU)
-    ink[np.abs(np.arange(y1, y2) - cy) > p.band * line.height] = 0  # rows outside the line's band
+    outside = np.abs(np.arange(y1, y2) - cy) > p.band * line.height
+    ink[outside] = 0  # rows outside the line's band
+    rows = np.flatnonzero(~outside)
+    top, bottom = int(rows[0]), int(rows[-1]) + 1
     n, _, stats, cent = cv2.connectedComponentsWithStats(ink, connectivity=8)
     best: tuple[float, Box] | None = None
     for i in range(1, n):
         x, y, w, h, _ = stats[i]
         if abs(h - line.height) > p.height_tol * line.height or w > p.max_width * line.width:
             continue
+        if y == top and y + h == bottom and y1 + top > 0 and y1 + bottom < h_img:
+            continue  # cut by both edges of the band: a frame edge or separator running through it
         if x == 0 or x + w >= win.shape[1]:  # cut by the window: a neighbour or the frame
             continue
         if abs(y + h / 2 + y1 - cy) > 0.25 * line.height:
@@ -157,11 +163,7 @@ def fill_gaps(
             empty.append(cx)
     row = out[0].row
     preds = classify([CharBox(b, row, dark_on_light) for b in found]) if found else []
-    # Past the ends of the line a bar is the plate's frame edge or corner more often than a lost 1.
-    lo, hi = out[0].box.x, out[-1].box.x2
-    good = [
-        c.confidence >= params.min_confidence and (c.char not in NARROW or lo < c.box.x < hi) for c in preds
-    ]
+    good = [c.confidence >= params.min_confidence and _not_frame(c, out, line, params) for c in preds]
     empty += [cx for cx, ok in zip(at, good, strict=True) if not ok]  # a component read unsurely: probe
     preds = [c for c, ok in zip(preds, good, strict=True) if ok]
     found = [b for b, ok in zip(found, good, strict=True) if ok]
@@ -175,6 +177,18 @@ def fill_gaps(
         ):
             out.append(pred)
     return _contiguous(sorted(out, key=lambda c: c.box.x), line, chars)
+
+
+def _not_frame(c: CharPrediction, line_chars: Sequence[CharPrediction], line: _Line, p: GapParams) -> bool:
+    """Past the ends of the line a bar (1, I, L) is the plate's frame edge or corner more often
+    than a lost character: it counts only if it stands on the line's pitch grid, as characters of
+    a plate do and a frame edge need not."""
+    first, last = line_chars[0].box, line_chars[-1].box
+    if c.char not in NARROW or first.x < c.box.x < last.x2:
+        return True
+    end = first if c.box.x < first.x else last
+    steps = abs(c.box.x + c.box.w / 2 - end.x - end.w / 2) / line.pitch
+    return abs(steps - round(steps)) <= p.grid_tol
 
 
 def _inked(

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
-from edge_ocr.gapfill import fill_gaps, line_polarity
+from edge_ocr.gapfill import GapParams, fill_gaps, line_polarity
 from edge_ocr.types import Box, CharBox, CharPrediction
 
 
@@ -118,18 +118,46 @@ def test_a_probe_read_as_a_bare_bar_is_not_a_character() -> None:
     assert len(fill_gaps(gray, known, bar, dark_on_light=True)) == 4
 
 
-def test_a_bar_past_the_end_of_the_line_is_taken_for_the_frame() -> None:
+def _bar_plate(bar_x: int, bar_top: int = 15, bar_bottom: int = 45) -> tuple[np.ndarray, list[Box]]:
+    """Four character bars at a pitch of 38 px and a thin fifth bar at `bar_x`."""
+    img = np.full((70, 240), 230, np.uint8)
+    boxes = []
+    for i in range(4):
+        x = 20 + i * 38
+        cv2.rectangle(img, (x, 20), (x + 20, 50), 20, -1)
+        boxes.append(Box(x, 20, 21, 31))
+    cv2.rectangle(img, (bar_x, bar_top), (bar_x + 3, bar_bottom), 20, -1)
+    return img, boxes
+
+
+def _reads(ch: str):
+    return lambda cb: [CharPrediction(ch, 0.99, b.box, ((ch, 0.99),)) for b in cb]
+
+
+def test_a_bar_past_the_end_of_the_line_counts_only_on_the_pitch_grid() -> None:
+    # The next slot's centre is 20 + 4 * 38 + 10 = 182: a bar centred there is a lost 1 or I.
+    gray, boxes = _bar_plate(180, 20, 50)
+    known = [_pred(b) for b in boxes]
+    assert len(fill_gaps(gray, known, _reads("1"), dark_on_light=True)) == 5
+    # 0.3 pitch off the grid it is the frame's edge or corner, whatever the classifier says.
+    gray, boxes = _bar_plate(192, 20, 50)
+    assert len(fill_gaps(gray, known, _reads("I"), dark_on_light=True)) == 4
+    assert len(fill_gaps(gray, known, _reads("L"), dark_on_light=True)) == 4
+    # Inside the line a bar counts wherever it stands.
     gray, boxes = _plate()
-    known = [_pred(b) for b in boxes[:4]]
-
-    def reads(ch: str):
-        return lambda cb: [CharPrediction(ch, 0.99, b.box, ((ch, 0.99),)) for b in cb]
-
-    assert len(fill_gaps(gray, known, reads("I"), dark_on_light=True)) == 4
-    assert len(fill_gaps(gray, known, reads("L"), dark_on_light=True)) == 4
-    assert len(fill_gaps(gray, known, reads("H"), dark_on_light=True)) == 5
     inner = [_pred(b) for i, b in enumerate(boxes) if i != 2]
-    assert len(fill_gaps(gray, inner, reads("1"), dark_on_light=True)) == 5  # inside the line it counts
+    assert len(fill_gaps(gray, inner, _reads("1"), dark_on_light=True)) == 5
+
+
+def test_a_bar_running_through_the_line_band_is_no_character() -> None:
+    # On the grid but cut by both edges of the band the search keeps (a band narrow enough that
+    # the cut piece still has a character's height): a frame edge or separator.
+    narrow_band = GapParams(band=0.55)
+    gray, boxes = _bar_plate(180, 0, 69)
+    known = [_pred(b) for b in boxes]
+    assert len(fill_gaps(gray, known, _reads("1"), True, narrow_band)) == 4
+    gray, boxes = _bar_plate(180, 20, 50)
+    assert len(fill_gaps(gray, known, _reads("1"), True, narrow_band)) == 5
 
 
 def test_a_component_read_unsurely_is_probed_again() -> None:
