@@ -266,12 +266,14 @@ def _overlaps(box: Box, boxes: Sequence[Box]) -> bool:
 def _contiguous(
     out: list[CharPrediction], line: _Line, orig: Sequence[CharPrediction]
 ) -> list[CharPrediction]:
-    """An end slot two steps out counts only if the slot between was filled too."""
+    """An end slot two steps out counts only if the slot between was filled too. A found box is
+    inside or past the line by its centre (a probe box may overlap its neighbour a little)."""
     keep = set(map(id, orig))
     lo, hi = min(c.box.x for c in orig), max(c.box.x2 for c in orig)
-    res = [c for c in out if id(c) in keep or lo <= c.box.x < hi]
-    left = sorted((c for c in out if id(c) not in keep and c.box.x2 <= lo), key=lambda c: -c.box.x)
-    right = sorted((c for c in out if id(c) not in keep and c.box.x >= hi), key=lambda c: c.box.x)
+    new = [c for c in out if id(c) not in keep]
+    res = [c for c in out if id(c) in keep] + [c for c in new if lo <= c.box.center[0] < hi]
+    left = sorted((c for c in new if c.box.center[0] < lo), key=lambda c: -c.box.x)
+    right = sorted((c for c in new if c.box.center[0] >= hi), key=lambda c: c.box.x)
     edge = lo
     for c in left:
         if edge - c.box.x2 > 1.5 * line.pitch:
