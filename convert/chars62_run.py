@@ -117,8 +117,11 @@ def cmd_train(args: argparse.Namespace) -> int:
         label_smoothing=args.label_smoothing,
         distill=args.distill if args.teachers else 0.0,
         distill_t=args.distill_t,
+        keep_last=args.fit_val,
     )
     teacher = _teacher(args.teachers, cfg.distill_t, log) if args.teachers else None
+    if args.fit_val:  # the final fit of a recipe chosen on val: val joins training, the last epoch is kept
+        data["train"] = CharArrays.concat([data["train"], data["val"]])
     if args.good_repeat > 1:  # weigh the natural-image photos (the target domain) up in training
         tr = data["train"]
         good = tr.take(tr.source == "chars74k-good")
@@ -151,6 +154,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         "data_config": dcfg.__dict__,
         "prior": prior,
         "good_repeat": args.good_repeat,
+        "fit_val": args.fit_val,
         "teachers": args.teachers.split(",") if args.teachers else [],
         "preprocess": spec.to_json(),
         "train_seconds": round(train_s),
@@ -186,6 +190,11 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--distill-t", type=float, default=1.0, help="temperature of the teachers' ensemble")
     t.add_argument(
         "--good-repeat", type=int, default=1, help="GoodImg training photos seen this often per epoch"
+    )
+    t.add_argument(
+        "--fit-val",
+        action="store_true",
+        help="final fit: train on train + val and keep the last epoch (val accuracy then means nothing)",
     )
     t.add_argument("--scene-per-class", type=int, default=0, help="synthetic scene tiles per class")
     t.add_argument(

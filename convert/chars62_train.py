@@ -37,6 +37,7 @@ class Train62Config:
     label_smoothing: float = 0.0
     distill: float = 0.0  # weight of the teachers' soft targets in the training targets (0: none)
     distill_t: float = 1.0  # temperature applied to the teachers' averaged log-probabilities
+    keep_last: bool = False  # keep the last epoch, not the best on val (when val is trained on)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -119,7 +120,8 @@ def train62(
     log: Callable[[str], None] = print,
     teacher: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> Any:
-    """Fresh augmentation each epoch; keep the best epoch on `val_set`; re-estimate BN at the end.
+    """Fresh augmentation each epoch; keep the best epoch on `val_set` (the last with
+    `cfg.keep_last`); re-estimate BN at the end.
 
     With `teacher` and `cfg.distill` > 0 (knowledge distillation), the targets of each epoch mix the
     one-hot labels with the teacher's probabilities on that epoch's augmented images:
@@ -151,7 +153,7 @@ def train62(
         acc = accuracy62(model, val_set, cfg.dual)
         loss = float(hist.history["loss"][-1])
         log(f"epoch {epoch + 1}/{cfg.epochs} loss {loss:.4f} val {acc:.4f} {time.time() - t0:.0f}s")
-        if not acc <= best:
+        if not acc <= best or cfg.keep_last:
             best, best_w = acc, model.get_weights()
     model.set_weights(best_w)
     calib = train_set.x[rng.permutation(len(train_set))[:4096]]
