@@ -191,6 +191,33 @@ def _not_frame(c: CharPrediction, line_chars: Sequence[CharPrediction], line: _L
     return abs(steps - round(steps)) <= p.grid_tol
 
 
+def drop_frame_bars(
+    chars: Sequence[CharPrediction], dark_on_light: bool, params: GapParams = GapParams()
+) -> list[CharPrediction]:
+    """Drop a plain bar (read as I) at either end of the line when it is off the line's pitch grid.
+
+    A detector cuts a photo's plate close to its row of characters, so the plate frame's edge, a
+    bolt or a sticker's side stands just past the first or last character, where segmentation
+    takes it for an I. A character sits on the grid of its neighbours; such an edge need not. A
+    bar the model reads as 1 has a flag a frame edge lacks, and stays. Repeated while the ends
+    are such bars, never below `params.min_chars` characters.
+    """
+    out = sorted(chars, key=lambda c: c.box.x)
+    if any(c.row != out[0].row for c in out):
+        return out
+    grid = GapParams(grid_tol=params.grid_tol)
+    while len(out) > params.min_chars:
+        for end in (0, -1):
+            bar = out[end]
+            rest = out[1:] if end == 0 else out[:-1]
+            if bar.char == "I" and not _not_frame(bar, rest, _line_of(rest, dark_on_light), grid):
+                out = rest
+                break
+        else:
+            break
+    return out
+
+
 def _inked(
     gray: np.ndarray, boxes: list[Box], owner: list[int], line: _Line, p: GapParams
 ) -> tuple[list[Box], list[int]]:

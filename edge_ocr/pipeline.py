@@ -18,7 +18,7 @@ import numpy as np
 
 from edge_ocr.assemble import CONFUSABLES, PlateAssembler
 from edge_ocr.classify import CharClassifier
-from edge_ocr.gapfill import GapParams, fill_gaps, line_polarity
+from edge_ocr.gapfill import GapParams, drop_frame_bars, fill_gaps, line_polarity
 from edge_ocr.inkcolour import ink_image
 from edge_ocr.models import ModelSpec
 from edge_ocr.paths import default_model_dir
@@ -59,6 +59,7 @@ class ReadParams:
     gap_context: float = 1.0  # glyph heights of frame beyond each end of a detector crop for gap filling
     ink_gap_fill: bool = True  # then again in the ink's colour, where pictures of other colours fade
     ink_confidence: float = 0.75  # a character found there (cut free by colour) needs this confidence
+    frame_bars: bool = True  # photos: an I at either end of the row, off its pitch grid, is the frame
     rank: RankParams = RankParams()  # which frame reads are textures or plate lettering (rank.py)
 
 
@@ -189,7 +190,7 @@ class Reader:
         if best is None:
             return None
         chars, ranked = best
-        chars, ranked = self._fill_gaps(crop, chars, ranked, view)
+        chars, ranked = self._fill_gaps(crop, chars, ranked, view, frame_corners is not None)
         t = self._timed("classify", t)
         (top, region), cands = ranked[0], tuple(c for c, _ in ranked)
         if frame_corners is not None:
@@ -204,9 +205,11 @@ class Reader:
         chars: list[CharPrediction],
         ranked: list[Any],
         view: GapView | None = None,
+        detected: bool = False,
     ) -> tuple[list[CharPrediction], list[Any]]:
         """Look again where the line says a character is missing (see gapfill.py): in grey, then
-        in the ink's colour (inkcolour.py) when the view has colour. Boxes come back in `crop`
+        in the ink's colour (inkcolour.py) when the view has colour; on a `detected` plate, end
+        bars off the pitch grid are then dropped as the frame. Boxes come back in `crop`
         coordinates."""
         p = self.params
         if not p.gap_fill:
@@ -223,7 +226,9 @@ class Reader:
                 filled = fill_gaps(
                     ink, filled, lambda boxes: self.classifier.classify(ink, boxes), True, gaps
                 )
-        if len(filled) == len(chars):
+        if detected and p.frame_bars:
+            filled = drop_frame_bars(filled, dark)
+        if [c.box for c in filled] == [c.box for c in moved]:
             return chars, ranked
         filled = [_shifted(c, -view.shift) for c in filled]
         again = self.assembler.candidates(filled)

@@ -172,3 +172,21 @@ def test_a_component_read_unsurely_is_probed_again() -> None:
 
     out = fill_gaps(gray, known, sure_when_centred, dark_on_light=True)
     assert len(out) == 5 and out[2].box.iou(boxes[2]) > 0.7
+
+
+def test_an_i_off_the_pitch_grid_at_either_end_is_dropped_as_the_frame() -> None:
+    from edge_ocr.gapfill import drop_frame_bars
+
+    _, boxes = _plate()  # five characters at a pitch of 38 px
+    line = [_pred(b) for b in boxes[:4]]
+
+    def bar(x: int, ch: str = "I") -> CharPrediction:
+        return CharPrediction(ch, 0.9, Box(x, 15, 4, 31), ((ch, 0.9),))
+
+    edge = bar(8)  # 0.6 pitch before the first character's centre: off the grid
+    assert drop_frame_bars([edge, *line], True) == line
+    assert drop_frame_bars([*line, bar(182)], True) == [*line, bar(182)]  # on the grid: a character
+    assert drop_frame_bars([edge, *line, bar(168)], True) == line  # both ends
+    assert drop_frame_bars([bar(8, "1"), *line], True)[0].char == "1"  # a flagged 1 stays
+    short = line[:2]
+    assert drop_frame_bars([edge, *short], True) == [edge, *short]  # never below three characters
