@@ -19,8 +19,8 @@ confidence (`doubt`) to come before one without them:
 * edge: its box touches the frame border. A plate cut by the border is incomplete anyway, and
   what sits there is mostly burned-in text: camera timestamps, channel names;
 * no digit: standard-issue plates (US states, Europe, Brazil) all carry digits; words without
-  one are mostly signs (EXIT, TAXI) and plate lettering (TEXAS). A digit that the read's own
-  candidates also spell as a letter (0NLY, whose candidates hold ONLY) does not count. Vanity
+  one are mostly signs (EXIT, TAXI) and plate lettering (TEXAS). A single digit that the read's
+  own candidates also spell as a letter (0NLY, whose candidates hold ONLY) does not count. Vanity
   plates still come first when nothing else in the frame is read as surely.
 
 The texture and furniture thresholds were set on synthetic scenes, composites and negatives only.
@@ -94,7 +94,13 @@ def at_edge(box: Box, frame_hw: tuple[int, int], p: RankParams) -> bool:
 
 
 def has_digit(read: PlateRead) -> bool:
-    """The read carries a digit, and none of its candidates spells it without one."""
+    """The read carries two digits, or one that none of its candidates spells as a letter.
+
+    One look-alike makes a sign a number (0NLY, whose candidates hold ONLY); it takes two
+    misread letters for a word to carry two digits, which a plate number does more often.
+    """
+    if sum(ch.isdigit() for ch in read.plate) >= 2:
+        return True
     texts = [read.plate, *(c.plate for c in read.candidates)]
     return all(any(ch.isdigit() for ch in t) for t in texts)
 

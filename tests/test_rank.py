@@ -103,3 +103,13 @@ def test_a_digit_the_candidates_also_spell_as_a_letter_does_not_count() -> None:
         plate, candidates=(PlateCandidate("CWW2245", 0.72, True), PlateCandidate("CWW224S", 0.5, True))
     )
     assert has_digit(real)  # one swapped digit still leaves digits
+
+
+def test_two_digits_count_even_when_look_alikes_could_spell_both_away() -> None:
+    read = make_read("MF2Y8X", 0.88, Box(200, 190, 130, 60))
+    spelled = replace(
+        read, candidates=(PlateCandidate("MF2Y8X", 0.88, True), PlateCandidate("MFZYBX", 0.59, True))
+    )
+    assert has_digit(spelled)
+    sign = make_read("S474", 0.48, Box(600, 100, 160, 60))
+    assert [r.plate for r in rank_reads([sign, spelled], P)] == ["MF2Y8X", "S474"]
