@@ -130,8 +130,7 @@ class Reader:
         for r in regions:
             view = None
             if self.params.gap_context > 0:
-                wide = widen_region(gray, r, self.params.gap_context)
-                shift = (wide.crop.shape[1] - r.crop.shape[1]) // 2
+                wide, shift = _widened(gray, r, self.params.gap_context)
                 view = GapView(wide.crop, shift, _rectified(colour, wide.corners))
             read = self._read(r.crop, r.box, r.corners, r.corners, r.char_boxes, view)
             if read is not None and self._part_of_row(read):
@@ -376,13 +375,18 @@ def _shifted(c: CharPrediction, dx: int) -> CharPrediction:
 
 def widen_region(gray: np.ndarray, r: PlateRegion, glyphs: float) -> PlateRegion:
     """The region's crop extended along its row by `glyphs` glyph heights at each end."""
+    return _widened(gray, r, glyphs)[0]
+
+
+def _widened(gray: np.ndarray, r: PlateRegion, glyphs: float) -> tuple[PlateRegion, int]:
+    """`widen_region`, and the crop columns added on the left (its hint boxes moved by as much)."""
     from edge_ocr.detect_geometry import CROP_HEIGHT, PlateGeometry, bounding_box, rectify
 
     tl, tr, br, bl = r.corners
     h = math.hypot(bl[0] - tl[0], bl[1] - tl[1])
     w = math.hypot(tr[0] - tl[0], tr[1] - tl[1])
     if h <= 0 or w <= 0:
-        return r
+        return r, 0
     d = glyphs * h / PlateGeometry().height_per_glyph  # frame pixels added at each end
     ux, uy = (tr[0] - tl[0]) / w * d, (tr[1] - tl[1]) / w * d
     corners: tuple[Point, Point, Point, Point] = (
@@ -395,7 +399,7 @@ def widen_region(gray: np.ndarray, r: PlateRegion, glyphs: float) -> PlateRegion
     shift = int(round(d * CROP_HEIGHT / h))
     hint = tuple(CharBox(c.box.offset(shift, 0), c.row, c.dark_on_light) for c in r.char_boxes)
     box = bounding_box(corners, gray.shape[1], gray.shape[0])
-    return PlateRegion(box=box, corners=corners, crop=crop, score=r.score, char_boxes=hint)
+    return PlateRegion(box=box, corners=corners, crop=crop, score=r.score, char_boxes=hint), shift
 
 
 def _to_frame(c: CharPrediction, shape: tuple[int, ...], quad: tuple[Point, ...]) -> CharPrediction:
