@@ -16,7 +16,7 @@ from edge_ocr.imageio import load_image
 from edge_ocr.pipeline import Reader
 
 TARGET = 0.85  # the acceptance figure
-FLOOR = 0.74  # regression floor: below what the reader measured when this test was last set (77.1 %)
+FLOOR = 0.80  # regression floor: below what the reader measured when this test was last set (84.0 %)
 
 
 def _accuracy(shared_data: Path, plate_model_dir: Path) -> tuple[float, int]:
@@ -46,7 +46,7 @@ def test_us_crops_regression_floor(us_crops: tuple[float, int]) -> None:
 
 
 @pytest.mark.data
-@pytest.mark.xfail(reason="acceptance target not reached yet (measured 77.1 % with plate-chars v2)", strict=True)
+@pytest.mark.xfail(reason="acceptance target not reached yet (measured 84.0 % with plate-chars v2)", strict=True)
 def test_us_crops_reach_acceptance_target(us_crops: tuple[float, int]) -> None:
     accuracy, n = us_crops
     assert accuracy >= TARGET, f"{accuracy:.1%} exact on {n} crops (target {TARGET:.0%})"
