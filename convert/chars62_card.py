@@ -61,7 +61,8 @@ def _folder_runs(runs: Path) -> list[dict[str, Any]]:
             if log.exists()
             else []
         )
-        run["best_val"] = max(vals) if vals else None
+        # A final fit trains on val: its validation accuracy says nothing and picks nothing.
+        run["best_val"] = max(vals) if vals and not run.get("fit_val") else None
         out.append(run)
     return out
 

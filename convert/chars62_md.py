@@ -120,9 +120,21 @@ def selection(runs: list[dict[str, Any]], shipped: str) -> list[str]:
         for r in sorted(runs, key=lambda r: -(r.get("best_val") or 0))
         if r.get("best_val") is not None
     )
+    run = next((r for r in runs if r["name"] == shipped), {})
+    if run.get("fit_val"):
+        how = (
+            f"Selection: the shipped run ({shipped}) is the final fit of the recipe GoodImg *validation* "
+            f"accuracy picked (best epoch per run: {vals}): the same command with `--fit-val`, which "
+            "trains on train + val and keeps the last epoch (validation accuracy then means nothing). "
+            "It was decided before training that this final fit would ship whatever its test figure."
+        )
+    else:
+        how = (
+            f"Selection: the shipped run ({shipped}) was picked by GoodImg *validation* accuracy "
+            f"(best epoch per run: {vals})."
+        )
     return [
-        f"Selection: the shipped run ({shipped}) was picked by GoodImg *validation* accuracy "
-        f"(best epoch per run: {vals}). The first session chose class weighting for its longer runs "
+        f"{how} The first session chose class weighting for its longer runs "
         "from the seed-0 w12 pair, whose validation accuracies tied, on their test figures; the seed-1 "
         "pair later reversed that difference, so weighting has no established effect here and the "
         "label-smoothed runs go without it. Runs transcribed from the first session's card (their "
