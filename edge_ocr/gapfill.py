@@ -205,12 +205,11 @@ def drop_frame_bars(
     out = sorted(chars, key=lambda c: c.box.x)
     if any(c.row != out[0].row for c in out):
         return out
-    grid = GapParams(grid_tol=params.grid_tol)
     while len(out) > params.min_chars:
         for end in (0, -1):
             bar = out[end]
             rest = out[1:] if end == 0 else out[:-1]
-            if bar.char == "I" and not _not_frame(bar, rest, _line_of(rest, dark_on_light), grid):
+            if bar.char == "I" and not _not_frame(bar, rest, _line_of(rest, dark_on_light), params):
                 out = rest
                 break
         else:

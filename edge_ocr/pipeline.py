@@ -218,10 +218,10 @@ class Reader:
         gray = view.gray
         moved = [_shifted(c, view.shift) for c in chars]
         filled = fill_gaps(gray, moved, lambda boxes: self.classifier.classify(gray, boxes), dark)
-        if p.ink_gap_fill and view.colour is not None:
+        gaps = GapParams(min_chars=4, min_confidence=p.ink_confidence)
+        if p.ink_gap_fill and view.colour is not None and len(filled) >= gaps.min_chars:
             ink = ink_image(view.colour, [c.box for c in filled], dark)
             if ink is not None:  # ink is dark on light there, whatever the plate's polarity
-                gaps = GapParams(min_chars=4, min_confidence=p.ink_confidence)
                 filled = fill_gaps(
                     ink, filled, lambda boxes: self.classifier.classify(ink, boxes), True, gaps
                 )
