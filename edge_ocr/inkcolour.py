@@ -7,6 +7,10 @@ that segment. Grey scale cannot tell them apart; distance from the segment can. 
 characters has been read, its boxes give the two colours, and `ink_image` returns a grey image in
 which the ink is dark and both the background and anything off the ink-to-background segment are
 light. Gap filling looks there again for characters a picture swallowed.
+
+The same test applies to whole candidate characters: `LineColours.off_ink` says how far each box's
+ink lies off the axis the line's characters share, so a picture with a character's shape (a
+lighthouse read as 1, an emblem read as 0, a cactus read as I) is known by its colour.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
-from edge_ocr.types import Box
+from edge_ocr.types import Box, CharBox
 
 #: Ink and background closer than this (Lab units) are no two colours: nothing to separate.
 MIN_CONTRAST = 15.0
@@ -80,3 +84,65 @@ def ink_image(bgr: np.ndarray, boxes: Sequence[Box], dark_on_light: bool) -> np.
     inkness = np.clip(t, 0.0, 1.0) * weight
     out: np.ndarray = (255.0 * (1.0 - inkness)).reshape(gray.shape).astype(np.uint8)
     return out
+
+
+#: A character whose ink is farther than this (in ink-to-background lengths) off the line's
+#: ink axis is faded out entirely by `ink_image`: it is not printed in the plate's ink.
+OFF_INK = NEAR + FADE
+
+
+class LineColours:
+    """A colour view of a plate, asked how far each candidate character's ink lies from the
+    colour the line's characters share (see `off_ink`)."""
+
+    def __init__(self, bgr: np.ndarray, shift: int = 0) -> None:
+        self.gray = cv2.cvtColor(bgr[:, :, :3], cv2.COLOR_BGR2GRAY)
+        self.lab = _lab(bgr)
+        self.shift = shift  # columns to add to crop boxes to land in this view
+
+    def _inks(self, boxes: Sequence[CharBox]) -> list[tuple[np.ndarray, np.ndarray] | None]:
+        """Median Lab colour of the ink and of the background in each box (its own Otsu split)."""
+        h_img, w_img = self.gray.shape[:2]
+        kernel = np.ones((2, 2), np.uint8)
+        out: list[tuple[np.ndarray, np.ndarray] | None] = []
+        for cb in boxes:
+            b = cb.box.offset(self.shift, 0)
+            x1, y1, x2, y2 = max(0, b.x), max(0, b.y), min(w_img, b.x2), min(h_img, b.y2)
+            if x2 - x1 < 3 or y2 - y1 < 3:
+                out.append(None)
+                continue
+            flag = cv2.THRESH_BINARY_INV if cb.dark_on_light else cv2.THRESH_BINARY
+            _, ink = cv2.threshold(self.gray[y1:y2, x1:x2], 0, 255, flag + cv2.THRESH_OTSU)
+            win = self.lab[y1:y2, x1:x2]
+            a, p = win[cv2.erode(ink, kernel) > 0], win[cv2.erode(255 - ink, kernel) > 0]
+            out.append((np.median(a, axis=0), np.median(p, axis=0)) if len(a) and len(p) else None)
+        return out
+
+    def off_ink(self, boxes: Sequence[CharBox]) -> list[float]:
+        """How far each box's ink colour lies off the axis from the line's background colour to
+        its ink colour (medians over the boxes, so the characters outvote a picture among them), in
+        lengths of that axis. Darker or lighter ink of the same hue (shade, blur) stays on the axis;
+        a picture in another colour does not. 0.0 for every box of a low-contrast line, of a line of
+        fewer than three boxes, or of a box too small to split."""
+        zero = [0.0] * len(boxes)
+        if len(boxes) < 3:
+            return zero
+        colours = self._inks(boxes)
+        found = [c for c in colours if c is not None]
+        if len(found) < 3:
+            return zero
+        ink = np.median([c[0] for c in found], axis=0)
+        paper = np.median([c[1] for c in found], axis=0)
+        axis = ink - paper
+        length = float(np.linalg.norm(axis))
+        if length < MIN_CONTRAST:
+            return zero
+        out = []
+        for c in colours:
+            if c is None:
+                out.append(0.0)
+                continue
+            v = c[0] - paper
+            t = float(v @ axis) / (length * length)
+            out.append(float(np.linalg.norm(v - t * axis)) / length)
+        return out

@@ -19,7 +19,7 @@ import numpy as np
 from edge_ocr.assemble import CONFUSABLES, PlateAssembler
 from edge_ocr.classify import CharClassifier
 from edge_ocr.gapfill import GapParams, drop_frame_bars, fill_gaps, line_polarity
-from edge_ocr.inkcolour import ink_image
+from edge_ocr.inkcolour import OFF_INK, LineColours, ink_image
 from edge_ocr.models import ModelSpec
 from edge_ocr.paths import default_model_dir
 from edge_ocr.preprocess import to_gray
@@ -52,6 +52,7 @@ class ReadParams:
     weak_inner: float = 0.0  # any char below this is dropped (state graphics between groups)
     char_toll: float = 0.45  # confidence a character must bring to count for a hypothesis
     odd_toll: float = 0.8  # the same for characters of odd shape (pictures are odd)
+    off_ink_toll: float = 1.0  # and for one whose ink is not the line's colour (inkcolour.OFF_INK)
     mismatch_cost: float = 1.0  # a read that fits no region layout loses about one character's worth
     min_end_support: float = 0.3  # share of thresholds that must agree on a first/last character
     gap_fill: bool = True  # search again where the line says a character is missing
@@ -184,7 +185,10 @@ class Reader:
         probs = self.classifier.scores(crop, unique)
         preds = self.classifier.predictions(all_boxes, probs[index])
         t = self._timed("classify", t)
-        best = self._choose(hyps, preds)
+        colours = None
+        if view is not None and view.colour is not None:
+            colours = LineColours(view.colour, view.shift)
+        best = self._choose(hyps, preds, colours)
         t = self._timed("assemble", t)
         if best is None:
             return None
@@ -225,6 +229,8 @@ class Reader:
                 filled = fill_gaps(
                     ink, filled, lambda boxes: self.classifier.classify(ink, boxes), True, gaps
                 )
+        if view.colour is not None and len(filled) > len(moved):
+            filled = _in_line_ink(filled, moved, LineColours(view.colour), dark)
         if detected and p.frame_bars:
             filled = drop_frame_bars(filled, dark)
         if [c.box for c in filled] == [c.box for c in moved]:
@@ -234,24 +240,32 @@ class Reader:
         return (filled, again) if again else (chars, ranked)
 
     def _choose(
-        self, hyps: list[Hypothesis], preds: list[CharPrediction]
+        self, hyps: list[Hypothesis], preds: list[CharPrediction], colours: LineColours | None = None
     ) -> tuple[list[CharPrediction], list[Any]] | None:
         """The (hypothesis, pruning) whose characters bring the most confidence, layout permitting.
 
         Every character adds its confidence minus a toll, so a confidently read character counts, a
         graphic or frame piece read at low confidence costs, and a hypothesis that lost characters
         cannot win on a high mean. Dropping weak characters is tried as a variant rather than
-        imposed, so a region layout (7 characters in Brazil) can still keep a weak real one.
+        imposed, so a region layout (7 characters in Brazil) can still keep a weak real one. With
+        `colours`, a character not in the line's ink colour is odd too, and must be read surely.
         """
         best: tuple[float, list[CharPrediction], list[Any]] | None = None
         i = 0
         p = self.params
         for h in hyps:
             support = h.support or (1.0,) * len(h.boxes)
-            base = _trim_weak(list(zip(preds[i : i + len(h.boxes)], support, strict=True)), p)
+            own = preds[i : i + len(h.boxes)]
+            base = _trim_weak(list(zip(own, support, strict=True)), p)
             i += len(h.boxes)
             seg = [c for c, _ in base]
             tolls = char_tolls(seg, p.char_toll, p.odd_toll)
+            if colours is not None:
+                off = dict(zip(map(id, own), colours.off_ink(h.boxes), strict=True))
+                tolls = [
+                    max(t, p.off_ink_toll) if off[id(c)] > OFF_INK else t
+                    for c, t in zip(seg, tolls, strict=True)
+                ]
             toll_of = {id(c): t for c, t in zip(seg, tolls, strict=True)}
             for chars in _pruned(seg, tolls, p.min_length):
                 ranked = self.assembler.candidates(chars)
@@ -262,6 +276,16 @@ class Reader:
                 if best is None or score > best[0]:
                     best = (score, chars, ranked)
         return None if best is None else (best[1], best[2])
+
+
+def _in_line_ink(
+    filled: list[CharPrediction], found: list[CharPrediction], colours: LineColours, dark: bool
+) -> list[CharPrediction]:
+    """Characters gap filling added are dropped when their ink is not the line's colour (a green
+    cactus beside dark green letters has a letter's shape); those segmented first stay."""
+    first = {c.box for c in found}
+    off = colours.off_ink([CharBox(c.box, c.row, dark) for c in filled])
+    return [c for c, o in zip(filled, off, strict=True) if c.box in first or o <= OFF_INK]
 
 
 def charness(c: CharPrediction) -> float:

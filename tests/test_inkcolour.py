@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import cv2
 import numpy as np
 
-from edge_ocr.inkcolour import ink_image
-from edge_ocr.types import Box
+from edge_ocr.inkcolour import OFF_INK, LineColours, ink_image
+from edge_ocr.pipeline import Reader
+from edge_ocr.synth.plate import render_plate
+from edge_ocr.types import Box, CharBox
 
 NAVY = (90, 30, 20)  # BGR: grey level ~34
 GREEN = (20, 50, 20)  # BGR: grey level ~37, as dark as the ink in grey
@@ -67,3 +71,64 @@ def test_no_colour_or_no_contrast_gives_nothing() -> None:
     flat = np.full((60, 220, 3), 128, np.uint8)
     assert ink_image(flat, boxes, True) is None
     assert ink_image(img, [], True) is None
+
+
+def _rings(img: np.ndarray, boxes: list[Box], colour: tuple[int, int, int]) -> None:
+    for b in boxes:  # a ring, so each box holds ink and background
+        cv2.rectangle(img, (b.x, b.y), (b.x2 - 1, b.y2 - 1), colour, -1)
+        cv2.rectangle(img, (b.x + 6, b.y + 6), (b.x2 - 7, b.y2 - 7), (225, 230, 228), -1)
+
+
+def test_off_ink_is_large_only_for_a_box_in_another_colour() -> None:
+    img = np.full((60, 260, 3), (225, 230, 228), np.uint8)
+    boxes = [Box(10 + 40 * i, 12, 24, 36) for i in range(6)]
+    _rings(img, boxes[:5], NAVY)
+    _rings(img, boxes[5:], (40, 140, 40))  # a green shape where a sixth character would be
+    img = np.asarray(cv2.GaussianBlur(img, (3, 3), 0), np.uint8)
+    off = LineColours(img).off_ink([CharBox(b) for b in boxes])
+    assert max(off[:5]) < 0.1 < OFF_INK < off[5]
+    # boxes of a crop that sits 7 columns into the view land on the same pixels
+    moved = [CharBox(b.offset(-7, 0)) for b in boxes]
+    assert LineColours(img, shift=7).off_ink(moved) == off
+
+
+def test_off_ink_is_zero_without_contrast_or_without_a_line() -> None:
+    flat = np.full((60, 260, 3), 128, np.uint8)
+    boxes = [CharBox(Box(10 + 40 * i, 12, 24, 36)) for i in range(4)]
+    assert LineColours(flat).off_ink(boxes) == [0.0] * 4
+    img = np.full((60, 260, 3), (225, 230, 228), np.uint8)
+    _rings(img, [Box(10, 12, 24, 36)], NAVY)
+    _rings(img, [Box(50, 12, 24, 36)], (40, 140, 40))
+    assert LineColours(img).off_ink(boxes[:2]) == [0.0, 0.0]  # two boxes: no majority to trust
+
+
+def test_the_reader_leaves_out_a_character_shape_in_another_colour(plate_model_dir: Path) -> None:
+    """A green '3' (a picture with a character's shape) between the groups of a rendered plate is
+    read as a character in grey, and left out when the reader sees its colour."""
+    p = render_plate("ABC  1234", np.random.default_rng(3), style="us", height=120, dark_on_light=True)
+    img = p.image.copy()
+    src = p.char_boxes[5]
+    x = (p.char_boxes[2].x2 + p.char_boxes[3].x) // 2 - src.w // 2
+    assert x + src.w < p.char_boxes[3].x and x > p.char_boxes[2].x2  # room between the groups
+    win = cv2.cvtColor(img[src.y : src.y2, src.x : src.x2], cv2.COLOR_BGR2GRAY)
+    glyph = win < (int(win.min()) + int(win.max())) // 2
+    img[src.y : src.y2, x : x + src.w][glyph] = (40, 140, 40)
+    reader = Reader(plate_model_dir, region="us")
+    grey = cv2.cvtColor(cv2.cvtColor(img, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)
+    grey_read, colour_read = reader.read_crop(grey), reader.read_crop(img)
+    assert grey_read is not None and grey_read.plate == "ABC31234"
+    assert colour_read is not None and colour_read.plate == "ABC1234"
+
+
+def test_gap_filling_keeps_only_finds_in_the_line_colour() -> None:
+    from edge_ocr.pipeline import _in_line_ink
+    from edge_ocr.types import CharPrediction
+
+    img = np.full((60, 300, 3), (225, 230, 228), np.uint8)
+    boxes = [Box(10 + 40 * i, 12, 24, 36) for i in range(7)]
+    _rings(img, boxes[:5], NAVY)
+    _rings(img, boxes[5:], (40, 140, 40))
+    chars = [CharPrediction("0", 0.9, b) for b in boxes]
+    segmented = chars[:4] + chars[5:6]  # the first green one came from segmentation
+    kept = _in_line_ink(chars, segmented, LineColours(img), dark=True)
+    assert kept == chars[:6]  # the green find (the last box) is dropped, the segmented one stays
