@@ -22,6 +22,7 @@ from edge_ocr.types import Box, CharBox, CharPrediction
 #: or past the line's ends (off its pitch grid) they are a frame edge or corner, a separator or a
 #: picture's edge more often than a lost character.
 NARROW = frozenset("1IL")
+BARS = frozenset("1I")
 
 Classify = Callable[[Sequence[CharBox]], list[CharPrediction]]
 
@@ -39,6 +40,7 @@ class GapParams:
     probe: bool = True  # where no clean component is found, classify character-sized boxes at the slot
     probe_shift: float = 0.3  # probe boxes are moved up to this many pitches either way
     grid_tol: float = 0.1  # a bar past the line's ends must sit this close to the pitch grid (in pitches)
+    probe_feet: bool = True  # a probe box may hold an L (not on detected plates: see `_probe`)
 
 
 @dataclass(frozen=True)
@@ -256,6 +258,9 @@ def _probe(
     A character glued to a state picture, a slogan or the frame is one blob with it, so no
     component has its size; a box of the line's character size placed at the slot (shifted a
     little either way, and wide enough for a W or M) lets the classifier judge the ink there.
+    A bar (1, I) fills a third of such a box, the rest is its neighbour's: it is never taken. An
+    L is, unless `p.probe_feet` is off: a photo's view of a plate is cut wider than the plate, and
+    there a probe past the line's ends finds the frame's corner, which reads as L.
     """
     h_img, w_img = gray.shape[:2]
     boxes: list[Box] = []
@@ -277,7 +282,7 @@ def _probe(
     preds = classify([CharBox(b, row, line.dark_on_light) for b in boxes])
     best: dict[int, CharPrediction] = {}
     for k, pred in zip(owner, preds, strict=True):
-        if pred.char in NARROW:  # a bar fills a third of the box: the rest is its neighbour's
+        if pred.char in BARS or (pred.char in NARROW and not p.probe_feet):
             continue
         if k not in best or pred.confidence > best[k].confidence:
             best[k] = pred

@@ -211,9 +211,9 @@ class Reader:
         detected: bool = False,
     ) -> tuple[list[CharPrediction], list[Any]]:
         """Look again where the line says a character is missing (see gapfill.py): in grey, then
-        in the ink's colour (inkcolour.py) when the view has colour; on a `detected` plate, end
-        bars off the pitch grid are then dropped as the frame. Boxes come back in `crop`
-        coordinates."""
+        in the ink's colour (inkcolour.py) when the view has colour; on a `detected` plate, probe
+        boxes take no L (the frame's corner) and end bars off the pitch grid are then dropped as
+        the frame. Boxes come back in `crop` coordinates."""
         p = self.params
         if not p.gap_fill:
             return chars, ranked
@@ -221,8 +221,9 @@ class Reader:
         view = view or GapView(to_gray(crop))
         gray = view.gray
         moved = [_shifted(c, view.shift) for c in chars]
-        filled = fill_gaps(gray, moved, lambda boxes: self.classifier.classify(gray, boxes), dark)
-        gaps = GapParams(min_chars=4, min_confidence=p.ink_confidence)
+        grey = GapParams(probe_feet=not detected)
+        filled = fill_gaps(gray, moved, lambda boxes: self.classifier.classify(gray, boxes), dark, grey)
+        gaps = replace(grey, min_chars=4, min_confidence=p.ink_confidence)
         if p.ink_gap_fill and view.colour is not None and len(filled) >= gaps.min_chars:
             ink = ink_image(view.colour, [c.box for c in filled], dark)
             if ink is not None:  # ink is dark on light there, whatever the plate's polarity

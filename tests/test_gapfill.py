@@ -118,6 +118,20 @@ def test_a_probe_read_as_a_bare_bar_is_not_a_character() -> None:
     assert len(fill_gaps(gray, known, bar, dark_on_light=True)) == 4
 
 
+def test_a_probe_read_as_l_counts_except_on_detected_plates() -> None:
+    """An L is no bare bar, so a probe may find one; where the view is cut wider than the plate
+    (a photo) a probe past the ends finds the frame's corner, so there it is not taken."""
+    gray, boxes = _glued()
+    known = [_pred(b) for i, b in enumerate(boxes) if i != 2]
+
+    def ell(cb: Sequence[CharBox]) -> list[CharPrediction]:
+        return [CharPrediction("L", 0.6 + 0.39 * b.box.iou(boxes[2]), b.box) for b in cb]
+
+    found = fill_gaps(gray, known, ell, dark_on_light=True)
+    assert len(found) == 5 and found[2].char == "L"
+    assert len(fill_gaps(gray, known, ell, True, GapParams(probe_feet=False))) == 4
+
+
 def _bar_plate(bar_x: int, bar_top: int = 15, bar_bottom: int = 45) -> tuple[np.ndarray, list[Box]]:
     """Four character bars at a pitch of 38 px and a thin fifth bar at `bar_x`."""
     img = np.full((70, 240), 230, np.uint8)
