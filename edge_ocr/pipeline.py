@@ -46,7 +46,7 @@ class ReadParams:
     min_length: int = 4  # frame reads shorter than this are bolts, stickers or partial plates
     min_confidence: float = 0.3  # frame reads below this are dropped
     min_char_height: int = 8  # frame pixels: shorter glyphs carry too little to read (x4 upsampling)
-    max_regions: int = 6  # detector proposals read per frame
+    max_regions: int = 12  # detector proposals read per frame: all the detector keeps (its max_proposals)
     nms_iou: float = 0.3
     weak_end: float = 0.2  # a first/last char below this confidence is trimmed (graphics, frames)
     weak_inner: float = 0.0  # any char below this is dropped (state graphics between groups)
