@@ -8,9 +8,11 @@ characters has been read, its boxes give the two colours, and `ink_image` return
 which the ink is dark and both the background and anything off the ink-to-background segment are
 light. Gap filling looks there again for characters a picture swallowed.
 
-The same test applies to whole candidate characters: `LineColours.off_ink` says how far each box's
+The same test applies to whole candidate characters: `LineColours.measure` says how far each box's
 ink lies off the axis the line's characters share, so a picture with a character's shape (a
-lighthouse read as 1, an emblem read as 0, a cactus read as I) is known by its colour.
+lighthouse read as 1, an emblem read as 0, a cactus read as I) is known by its colour, and how
+strongly it stands out from its background, so a faint ghost (a pale picture behind the line, an
+unpainted embossing) is known by its contrast.
 """
 
 from __future__ import annotations
@@ -89,6 +91,9 @@ def ink_image(bgr: np.ndarray, boxes: Sequence[Box], dark_on_light: bool) -> np.
 #: A character whose ink is farther than this (in ink-to-background lengths) off the line's
 #: ink axis is faded out entirely by `ink_image`: it is not printed in the plate's ink.
 OFF_INK = NEAR + FADE
+#: A character printed in the line's ink stands out from its background about as much as the others
+#: do; one with under half their contrast is a ghost, not print.
+FAINT = 0.5
 
 
 class LineColours:
@@ -118,31 +123,43 @@ class LineColours:
             out.append((np.median(a, axis=0), np.median(p, axis=0)) if len(a) and len(p) else None)
         return out
 
-    def off_ink(self, boxes: Sequence[CharBox]) -> list[float]:
-        """How far each box's ink colour lies off the axis from the line's background colour to
-        its ink colour (medians over the boxes, so the characters outvote a picture among them), in
-        lengths of that axis. Darker or lighter ink of the same hue (shade, blur) stays on the axis;
-        a picture in another colour does not. 0.0 for every box of a low-contrast line, of a line of
-        fewer than three boxes, or of a box too small to split."""
-        zero = [0.0] * len(boxes)
+    def measure(self, boxes: Sequence[CharBox]) -> list[tuple[float, float]]:
+        """(off, contrast) of each box against the line. `off`: how far the box's ink colour lies off
+        the axis from the line's background colour to its ink colour (medians over the boxes, so the
+        characters outvote a picture among them), in lengths of that axis; darker or lighter ink of
+        the same hue (shade, blur) stays on the axis, a picture in another colour does not.
+        `contrast`: the box's own ink-to-background distance in the same lengths. (0.0, 1.0) for
+        every box of a low-contrast line or of a line of fewer than three boxes, and for a box too
+        small to split."""
+        unknown = [(0.0, 1.0)] * len(boxes)
         if len(boxes) < 3:
-            return zero
+            return unknown
         colours = self._inks(boxes)
         found = [c for c in colours if c is not None]
         if len(found) < 3:
-            return zero
+            return unknown
         ink = np.median([c[0] for c in found], axis=0)
         paper = np.median([c[1] for c in found], axis=0)
         axis = ink - paper
         length = float(np.linalg.norm(axis))
         if length < MIN_CONTRAST:
-            return zero
+            return unknown
         out = []
         for c in colours:
             if c is None:
-                out.append(0.0)
+                out.append((0.0, 1.0))
                 continue
             v = c[0] - paper
             t = float(v @ axis) / (length * length)
-            out.append(float(np.linalg.norm(v - t * axis)) / length)
+            off = float(np.linalg.norm(v - t * axis)) / length
+            out.append((off, float(np.linalg.norm(c[0] - c[1])) / length))
         return out
+
+    def off_ink(self, boxes: Sequence[CharBox]) -> list[float]:
+        """The `off` part of `measure`."""
+        return [off for off, _ in self.measure(boxes)]
+
+    def strangers(self, boxes: Sequence[CharBox]) -> list[bool]:
+        """Boxes not printed like the line: ink off its colour axis (`OFF_INK`), or contrast under
+        `FAINT` of the line's (a ghost: a shadow, an unpainted embossing, a sticker's faint print)."""
+        return [off > OFF_INK or contrast < FAINT for off, contrast in self.measure(boxes)]

@@ -19,7 +19,7 @@ import numpy as np
 from edge_ocr.assemble import CONFUSABLES, PlateAssembler
 from edge_ocr.classify import CharClassifier
 from edge_ocr.gapfill import GapParams, drop_frame_bars, fill_gaps, line_polarity
-from edge_ocr.inkcolour import OFF_INK, LineColours, ink_image
+from edge_ocr.inkcolour import LineColours, ink_image
 from edge_ocr.models import ModelSpec
 from edge_ocr.paths import default_model_dir
 from edge_ocr.preprocess import to_gray
@@ -52,7 +52,7 @@ class ReadParams:
     weak_inner: float = 0.0  # any char below this is dropped (state graphics between groups)
     char_toll: float = 0.45  # confidence a character must bring to count for a hypothesis
     odd_toll: float = 0.8  # the same for characters of odd shape (pictures are odd)
-    off_ink_toll: float = 1.0  # and for one whose ink is not the line's colour (inkcolour.OFF_INK)
+    off_ink_toll: float = 1.0  # and for one not printed like the line (LineColours.strangers)
     mismatch_cost: float = 1.0  # a read that fits no region layout loses about one character's worth
     min_end_support: float = 0.3  # share of thresholds that must agree on a first/last character
     gap_fill: bool = True  # search again where the line says a character is missing
@@ -249,7 +249,8 @@ class Reader:
         graphic or frame piece read at low confidence costs, and a hypothesis that lost characters
         cannot win on a high mean. Dropping weak characters is tried as a variant rather than
         imposed, so a region layout (7 characters in Brazil) can still keep a weak real one. With
-        `colours`, a character not in the line's ink colour is odd too, and must be read surely.
+        `colours`, a character not printed like the line (another ink colour, or a faint ghost of
+        one) is odd too, and must be read surely.
         """
         best: tuple[float, list[CharPrediction], list[Any]] | None = None
         i = 0
@@ -262,11 +263,8 @@ class Reader:
             seg = [c for c, _ in base]
             tolls = char_tolls(seg, p.char_toll, p.odd_toll)
             if colours is not None:
-                off = dict(zip(map(id, own), colours.off_ink(h.boxes), strict=True))
-                tolls = [
-                    max(t, p.off_ink_toll) if off[id(c)] > OFF_INK else t
-                    for c, t in zip(seg, tolls, strict=True)
-                ]
+                odd = dict(zip(map(id, own), colours.strangers(h.boxes), strict=True))
+                tolls = [max(t, p.off_ink_toll) if odd[id(c)] else t for c, t in zip(seg, tolls, strict=True)]
             toll_of = {id(c): t for c, t in zip(seg, tolls, strict=True)}
             for chars in _pruned(seg, tolls, p.min_length):
                 ranked = self.assembler.candidates(chars)
@@ -282,11 +280,11 @@ class Reader:
 def _in_line_ink(
     filled: list[CharPrediction], found: list[CharPrediction], colours: LineColours, dark: bool
 ) -> list[CharPrediction]:
-    """Characters gap filling added are dropped when their ink is not the line's colour (a green
+    """Characters gap filling added are dropped when not printed like the line (a green
     cactus beside dark green letters has a letter's shape); those segmented first stay."""
     first = {c.box for c in found}
-    off = colours.off_ink([CharBox(c.box, c.row, dark) for c in filled])
-    return [c for c, o in zip(filled, off, strict=True) if c.box in first or o <= OFF_INK]
+    odd = colours.strangers([CharBox(c.box, c.row, dark) for c in filled])
+    return [c for c, o in zip(filled, odd, strict=True) if c.box in first or not o]
 
 
 def charness(c: CharPrediction) -> float:

@@ -5,7 +5,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from edge_ocr.inkcolour import OFF_INK, LineColours, ink_image
+from edge_ocr.inkcolour import FAINT, OFF_INK, LineColours, ink_image
 from edge_ocr.pipeline import Reader
 from edge_ocr.synth.plate import render_plate
 from edge_ocr.types import Box, CharBox
@@ -132,3 +132,15 @@ def test_gap_filling_keeps_only_finds_in_the_line_colour() -> None:
     segmented = chars[:4] + chars[5:6]  # the first green one came from segmentation
     kept = _in_line_ink(chars, segmented, LineColours(img), dark=True)
     assert kept == chars[:6]  # the green find (the last box) is dropped, the segmented one stays
+
+
+def test_a_faint_ghost_of_a_character_is_a_stranger_to_the_line() -> None:
+    img = np.full((60, 260, 3), (225, 230, 228), np.uint8)
+    boxes = [Box(10 + 40 * i, 12, 24, 36) for i in range(6)]
+    _rings(img, boxes[:5], NAVY)
+    _rings(img, boxes[5:], (200, 206, 204))  # the same grey family, a fifth of the contrast
+    img = np.asarray(cv2.GaussianBlur(img, (3, 3), 0), np.uint8)
+    cbs = [CharBox(b) for b in boxes]
+    measured = LineColours(img).measure(cbs)
+    assert all(c > 0.8 for _, c in measured[:5]) and measured[5][1] < FAINT
+    assert LineColours(img).strangers(cbs) == [False] * 5 + [True]
