@@ -39,26 +39,29 @@ def _lab(bgr: np.ndarray) -> np.ndarray:
     return out
 
 
+def _split(
+    lab: np.ndarray, gray: np.ndarray, b: Box, dark_on_light: bool
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Lab pixels of the ink and of the background inside one box, split by the box's own Otsu
+    threshold; both sides are eroded by a pixel so the blended edge pixels do not pull the two
+    colours towards each other. None for a box under 3 x 3 pixels inside the image."""
+    h_img, w_img = gray.shape[:2]
+    x1, y1, x2, y2 = max(0, b.x), max(0, b.y), min(w_img, b.x2), min(h_img, b.y2)
+    if x2 - x1 < 3 or y2 - y1 < 3:
+        return None
+    flag = cv2.THRESH_BINARY_INV if dark_on_light else cv2.THRESH_BINARY
+    _, ink = cv2.threshold(gray[y1:y2, x1:x2], 0, 255, flag + cv2.THRESH_OTSU)
+    kernel = np.ones((2, 2), np.uint8)
+    win = lab[y1:y2, x1:x2]
+    return win[cv2.erode(ink, kernel) > 0], win[cv2.erode(255 - ink, kernel) > 0]
+
+
 def ink_and_paper(
     lab: np.ndarray, gray: np.ndarray, boxes: Sequence[Box], dark_on_light: bool
 ) -> tuple[np.ndarray, np.ndarray] | None:
-    """Median Lab colour of the ink and of the background inside the character boxes.
-
-    Each box is split by its own Otsu threshold; both sides are eroded by a pixel so the blended
-    edge pixels do not pull the two colours towards each other.
-    """
-    h_img, w_img = gray.shape[:2]
-    flag = cv2.THRESH_BINARY_INV if dark_on_light else cv2.THRESH_BINARY
-    kernel = np.ones((2, 2), np.uint8)
-    inks, papers = [], []
-    for b in boxes:
-        x1, y1, x2, y2 = max(0, b.x), max(0, b.y), min(w_img, b.x2), min(h_img, b.y2)
-        if x2 - x1 < 3 or y2 - y1 < 3:
-            continue
-        _, ink = cv2.threshold(gray[y1:y2, x1:x2], 0, 255, flag + cv2.THRESH_OTSU)
-        win = lab[y1:y2, x1:x2]
-        inks.append(win[cv2.erode(ink, kernel) > 0])
-        papers.append(win[cv2.erode(255 - ink, kernel) > 0])
+    """Median Lab colour of the ink and of the background inside the character boxes (`_split`)."""
+    parts = [sp for sp in (_split(lab, gray, b, dark_on_light) for b in boxes) if sp is not None]
+    inks, papers = [i for i, _ in parts], [p for _, p in parts]
     if sum(map(len, inks)) == 0 or sum(map(len, papers)) == 0:
         return None
     return np.median(np.concatenate(inks), axis=0), np.median(np.concatenate(papers), axis=0)
@@ -98,7 +101,7 @@ FAINT = 0.5
 
 class LineColours:
     """A colour view of a plate, asked how far each candidate character's ink lies from the
-    colour the line's characters share (see `off_ink`)."""
+    colour the line's characters share (see `measure`)."""
 
     def __init__(self, bgr: np.ndarray, shift: int = 0) -> None:
         self.gray = cv2.cvtColor(bgr[:, :, :3], cv2.COLOR_BGR2GRAY)
@@ -106,21 +109,14 @@ class LineColours:
         self.shift = shift  # columns to add to crop boxes to land in this view
 
     def _inks(self, boxes: Sequence[CharBox]) -> list[tuple[np.ndarray, np.ndarray] | None]:
-        """Median Lab colour of the ink and of the background in each box (its own Otsu split)."""
-        h_img, w_img = self.gray.shape[:2]
-        kernel = np.ones((2, 2), np.uint8)
+        """Median Lab colour of the ink and of the background in each box (`_split`)."""
         out: list[tuple[np.ndarray, np.ndarray] | None] = []
         for cb in boxes:
-            b = cb.box.offset(self.shift, 0)
-            x1, y1, x2, y2 = max(0, b.x), max(0, b.y), min(w_img, b.x2), min(h_img, b.y2)
-            if x2 - x1 < 3 or y2 - y1 < 3:
-                out.append(None)
-                continue
-            flag = cv2.THRESH_BINARY_INV if cb.dark_on_light else cv2.THRESH_BINARY
-            _, ink = cv2.threshold(self.gray[y1:y2, x1:x2], 0, 255, flag + cv2.THRESH_OTSU)
-            win = self.lab[y1:y2, x1:x2]
-            a, p = win[cv2.erode(ink, kernel) > 0], win[cv2.erode(255 - ink, kernel) > 0]
-            out.append((np.median(a, axis=0), np.median(p, axis=0)) if len(a) and len(p) else None)
+            sp = _split(self.lab, self.gray, cb.box.offset(self.shift, 0), cb.dark_on_light)
+            ok = sp is not None and len(sp[0]) and len(sp[1])
+            out.append(
+                (np.median(sp[0], axis=0), np.median(sp[1], axis=0)) if sp is not None and ok else None
+            )
         return out
 
     def measure(self, boxes: Sequence[CharBox]) -> list[tuple[float, float]]:
