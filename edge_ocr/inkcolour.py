@@ -17,6 +17,7 @@ unpainted embossing) is known by its contrast.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 
 import cv2
@@ -72,8 +73,12 @@ def ink_image(bgr: np.ndarray, boxes: Sequence[Box], dark_on_light: bool) -> np.
     background of the character `boxes`; None for a grey image or when the two colours are too close."""
     if bgr.ndim != 3 or bgr.shape[2] < 3:
         return None
-    gray = cv2.cvtColor(bgr[:, :, :3], cv2.COLOR_BGR2GRAY)
-    lab = _lab(bgr)
+    return _ink_image(_lab(bgr), cv2.cvtColor(bgr[:, :, :3], cv2.COLOR_BGR2GRAY), boxes, dark_on_light)
+
+
+def _ink_image(
+    lab: np.ndarray, gray: np.ndarray, boxes: Sequence[Box], dark_on_light: bool
+) -> np.ndarray | None:
     colours = ink_and_paper(lab, gray, boxes, dark_on_light)
     if colours is None:
         return None
@@ -107,6 +112,16 @@ class LineColours:
         self.gray = cv2.cvtColor(bgr[:, :, :3], cv2.COLOR_BGR2GRAY)
         self.lab = _lab(bgr)
         self.shift = shift  # columns to add to crop boxes to land in this view
+
+    def at(self, shift: int) -> LineColours:
+        """The same view for boxes `shift` columns to its left (the colour conversions are shared)."""
+        other = copy.copy(self)
+        other.shift = shift
+        return other
+
+    def ink_image(self, boxes: Sequence[Box], dark_on_light: bool) -> np.ndarray | None:
+        """`ink_image` of this view (boxes in its own coordinates)."""
+        return _ink_image(self.lab, self.gray, boxes, dark_on_light)
 
     def _inks(self, boxes: Sequence[CharBox]) -> list[tuple[np.ndarray, np.ndarray] | None]:
         """Median Lab colour of the ink and of the background in each box (`_split`)."""

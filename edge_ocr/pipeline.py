@@ -19,7 +19,7 @@ import numpy as np
 from edge_ocr.assemble import CONFUSABLES, PlateAssembler
 from edge_ocr.classify import CharClassifier
 from edge_ocr.gapfill import GapParams, drop_frame_bars, fill_gaps, line_polarity
-from edge_ocr.inkcolour import LineColours, ink_image
+from edge_ocr.inkcolour import LineColours
 from edge_ocr.models import ModelSpec
 from edge_ocr.paths import default_model_dir
 from edge_ocr.preprocess import to_gray
@@ -185,15 +185,15 @@ class Reader:
         probs = self.classifier.scores(crop, unique)
         preds = self.classifier.predictions(all_boxes, probs[index])
         t = self._timed("classify", t)
-        colours = None
+        colours = None  # the view in colour, converted once for every use below
         if view is not None and view.colour is not None:
-            colours = LineColours(view.colour, view.shift)
-        best = self._choose(hyps, preds, colours)
+            colours = LineColours(view.colour)
+        best = self._choose(hyps, preds, colours.at(view.shift) if colours is not None and view else None)
         t = self._timed("assemble", t)
         if best is None:
             return None
         chars, ranked = best
-        chars, ranked = self._fill_gaps(crop, chars, ranked, view, frame_corners is not None)
+        chars, ranked = self._fill_gaps(crop, chars, ranked, view, frame_corners is not None, colours)
         t = self._timed("classify", t)
         (top, region), cands = ranked[0], tuple(c for c, _ in ranked)
         if frame_corners is not None:
@@ -209,11 +209,12 @@ class Reader:
         ranked: list[Any],
         view: GapView | None = None,
         detected: bool = False,
+        colours: LineColours | None = None,
     ) -> tuple[list[CharPrediction], list[Any]]:
         """Look again where the line says a character is missing (see gapfill.py): in grey, then
         in the ink's colour (inkcolour.py) when the view has colour; on a `detected` plate, probe
         boxes take no L (the frame's corner) and end bars off the pitch grid are then dropped as
-        the frame. Boxes come back in `crop` coordinates."""
+        the frame. Boxes come back in `crop` coordinates. `colours` is `view.colour` converted (None: grey only)."""
         p = self.params
         if not p.gap_fill:
             return chars, ranked
@@ -224,14 +225,14 @@ class Reader:
         grey = GapParams(probe_feet=not detected)
         filled = fill_gaps(gray, moved, lambda boxes: self.classifier.classify(gray, boxes), dark, grey)
         gaps = replace(grey, min_chars=4, min_confidence=p.ink_confidence)
-        if p.ink_gap_fill and view.colour is not None and len(filled) >= gaps.min_chars:
-            ink = ink_image(view.colour, [c.box for c in filled], dark)
+        if p.ink_gap_fill and colours is not None and len(filled) >= gaps.min_chars:
+            ink = colours.ink_image([c.box for c in filled], dark)
             if ink is not None:  # ink is dark on light there, whatever the plate's polarity
                 filled = fill_gaps(
                     ink, filled, lambda boxes: self.classifier.classify(ink, boxes), True, gaps
                 )
-        if view.colour is not None and len(filled) > len(moved):
-            filled = _in_line_ink(filled, moved, LineColours(view.colour), dark)
+        if colours is not None and len(filled) > len(moved):
+            filled = _in_line_ink(filled, moved, colours, dark)
         if detected and p.frame_bars:
             filled = drop_frame_bars(filled, dark)
         if [c.box for c in filled] == [c.box for c in moved]:
