@@ -23,8 +23,15 @@ from typing import Any
 
 import numpy as np
 
-from convert.data import EXTRA_SOURCES, REAL_SOURCES, CharArrays, load_plate_arrays, split_masks, synth_arrays
-from edge_ocr.datasets import PLATE_LABELS
+from convert.plate_chars.data import (
+    EXTRA_SOURCES,
+    REAL_SOURCES,
+    CharArrays,
+    load_plate_arrays,
+    split_masks,
+    synth_arrays,
+)
+from edge_ocr.bench.datasets import PLATE_LABELS
 from edge_ocr.preprocess import PreprocessSpec
 
 STAGES = ("data", "train", "quantize", "verify", "card", "all", "clean")
@@ -116,7 +123,7 @@ def counts(splits: dict[str, CharArrays]) -> dict[str, dict[str, int]]:
 
 
 def train_config(a: argparse.Namespace) -> Any:
-    from convert.train import TrainConfig
+    from convert.plate_chars.train import TrainConfig
 
     cfg = TrainConfig(seed=a.seed, threads=a.threads)
     if a.quick:
@@ -133,7 +140,7 @@ def train_config(a: argparse.Namespace) -> Any:
 
 
 def stage_train(a: argparse.Namespace, splits: dict[str, CharArrays]) -> None:
-    from convert.train import accuracy, train
+    from convert.plate_chars.train import accuracy, train
 
     cfg = train_config(a)
     t0 = time.time()
@@ -159,8 +166,8 @@ def stage_train(a: argparse.Namespace, splits: dict[str, CharArrays]) -> None:
 def stage_quantize(a: argparse.Namespace, splits: dict[str, CharArrays]) -> None:
     import keras
 
+    from convert.plate_chars.train import setup_tf
     from convert.quantize import export_all
-    from convert.train import setup_tf
 
     setup_tf(a.seed, a.threads)
     model = keras.models.load_model(a.work / "model.keras")
@@ -208,10 +215,10 @@ def retrain_command(t: dict[str, Any], out: Path) -> str:
 
 def uncleaned_vn(a: argparse.Namespace, spec: PreprocessSpec) -> dict[str, float]:
     """Held-out vn-char-boxes accuracy with the misaligned images kept: the honest floor for that set."""
-    from convert.data import to_arrays
+    from convert.plate_chars.data import to_arrays
     from convert.quantize import FILES
     from convert.verify import run_file
-    from edge_ocr.datasets import load_vn_char_boxes
+    from edge_ocr.bench.datasets import load_vn_char_boxes
 
     if "vn-char-boxes" not in a.sources.split(","):
         return {}
@@ -228,8 +235,8 @@ def print_report(report: Any) -> None:
 
 
 def stage_clean(a: argparse.Namespace, spec: PreprocessSpec) -> None:
-    from convert.clean import image_disagreement, write_list
-    from convert.data import VN_MISALIGNED
+    from convert.plate_chars.clean import image_disagreement, write_list
+    from convert.plate_chars.data import VN_MISALIGNED
 
     scores = image_disagreement(a.out / "model_int8.onnx", a.data, spec)
     bad = write_list(scores, VN_MISALIGNED)

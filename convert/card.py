@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from convert.data import LICENCES
+from convert.plate_chars.data import LICENCES
 from convert.quantize import FILES, TfliteQuant
 from convert.verify import ParityReport
 from edge_ocr.preprocess import PreprocessSpec

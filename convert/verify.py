@@ -12,9 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from convert.data import CharArrays
+from convert.plate_chars.data import CharArrays
 from convert.quantize import FILES
-from edge_ocr.datasets import PLATE_LABELS
+from edge_ocr.bench.datasets import PLATE_LABELS
 
 
 class ParityError(RuntimeError):

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from edge_ocr.types import Box, CharPrediction, PlateCandidate, PlateRead
 
 if TYPE_CHECKING:
-    from edge_ocr.pipeline import Reader
+    from edge_ocr.reader.pipeline import Reader
 
 __version__ = "0.1.0"
 
@@ -24,7 +24,7 @@ _default_reader: Any = None
 
 def __getattr__(name: str) -> Any:
     if name == "Reader":
-        from edge_ocr.pipeline import Reader
+        from edge_ocr.reader.pipeline import Reader
 
         return Reader
     raise AttributeError(f"module 'edge_ocr' has no attribute {name!r}")
@@ -37,7 +37,7 @@ def read_image(path: str | Path, crop: bool = False, **reader_options: Any) -> l
     while the options stay the same.
     """
     from edge_ocr.imageio import load_image
-    from edge_ocr.pipeline import Reader
+    from edge_ocr.reader.pipeline import Reader
 
     global _default_reader
     key = tuple(sorted(reader_options.items()))

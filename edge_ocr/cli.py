@@ -69,7 +69,7 @@ def iter_inputs(inputs: Sequence[str]) -> Iterator[Path]:
 
 def cmd_read(args: argparse.Namespace) -> int:
     """Read plates from each image; one JSON object per image on stdout."""
-    from edge_ocr.pipeline import Reader
+    from edge_ocr.reader.pipeline import Reader
 
     reader = Reader(args.model, backend=args.backend, fmt=args.fmt, region=args.region, threads=args.threads)
     return read_all(
@@ -172,7 +172,7 @@ def _version(module: str) -> str:
 
 def _daemon_commands() -> dict[str, Command]:
     """`run` and `check-config` live in daemon_cli.py; imported lazily so `read` stays light."""
-    from edge_ocr import daemon_cli as d
+    from edge_ocr.daemon import cli as d
 
     return {
         "run": Command("run the camera daemon (see systemd/)", d.build_run_parser, d.cmd_run),

@@ -45,7 +45,7 @@ def _labels(folder: Path) -> list[Labelled]:
 @pytest.fixture(scope="module")
 def e2e_results(shared_data: Path, plate_model_dir: Path) -> list[tuple[Labelled, str | None, float]]:
     """(label, top-1 plate, IoU of the top-1 box) per photo; the pass is shared by the tests."""
-    pipeline = pytest.importorskip("edge_ocr.pipeline")
+    pipeline = pytest.importorskip("edge_ocr.reader.pipeline")
     folder = shared_data / "bench" / "endtoend-us"
     items = _labels(folder)
     if not items:

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from edge_ocr.assemble import PlateAssembler, position_options
 from edge_ocr.errors import ConfigError
+from edge_ocr.reader.assemble import PlateAssembler, position_options
 from edge_ocr.types import Box, CharPrediction
 
 
@@ -68,7 +68,7 @@ def test_empty_and_unknown_region() -> None:
 
 
 def test_us_blocks_settle_look_alikes_the_model_is_split_on() -> None:
-    from edge_ocr.assemble import runs
+    from edge_ocr.reader.assemble import runs
 
     assert [runs(t) for t in ("ABC1234", "123ABC", "1ABC234", "N0X218", "")] == [2, 2, 3, 4, 0]
     # N 0/O X 2 1 8: the model leans to 0 (four blocks); O gives the standard two.

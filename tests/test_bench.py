@@ -228,9 +228,9 @@ def test_summary_page_is_made_from_the_json(e2e_data: tuple[Path, Path], tmp_pat
 
 
 def test_first_read_is_the_readers_first_not_the_most_confident() -> None:
+    from edge_ocr.bench.metrics import Pred, Truth
     from edge_ocr.bench.plates import Item, Record
     from edge_ocr.bench.run_plates import first_read_exact
-    from edge_ocr.metrics import Pred, Truth
 
     item = Item(Path("f.jpg"), (Truth("7FR971", Box(0, 0, 10, 5)),))
     ranked = Record(item, (Pred("7FR971", 0.8), Pred("20140512", 0.96)))  # a timestamp ranked second

@@ -9,8 +9,8 @@ import cv2
 import numpy as np
 import pytest
 
-from convert.chars62 import good_split, hnd_split, ink_box_crop, training_fonts62
-from edge_ocr.datasets import CHARS62, CharSample
+from convert.chars62.data import good_split, hnd_split, ink_box_crop, training_fonts62
+from edge_ocr.bench.datasets import CHARS62, CharSample
 from edge_ocr.paths import default_model_dir
 
 MODEL = default_model_dir("chars62")
@@ -71,8 +71,8 @@ def test_model_folder_follows_the_contract() -> None:
 
 
 def _heldout(shared_data: Path, source: str) -> tuple[np.ndarray, np.ndarray]:
-    from convert.chars62 import boxed
-    from edge_ocr.datasets import load_chars74k_good, load_chars74k_hnd
+    from convert.chars62.data import boxed
+    from edge_ocr.bench.datasets import load_chars74k_good, load_chars74k_hnd
     from edge_ocr.models import ModelSpec
     from edge_ocr.preprocess import batch_inputs
 
@@ -113,7 +113,7 @@ def test_cached_arrays_match_the_shared_preprocessing() -> None:
 
 
 def test_scene_tiles_are_seeded_square_and_textured(shared_data: Path) -> None:
-    from convert.chars62_scene import load_textures, scene_char
+    from convert.chars62.scene import load_textures, scene_char
 
     fonts = training_fonts62()[:3]
     tex = load_textures(shared_data, max_side=96)[:5]
@@ -125,8 +125,8 @@ def test_scene_tiles_are_seeded_square_and_textured(shared_data: Path) -> None:
 
 
 def test_prior_adjustment_moves_the_decision_towards_the_target_prior() -> None:
-    from convert.chars62_train import adjust_prior, training_prior
-    from convert.train import setup_tf
+    from convert.chars62.train import adjust_prior, training_prior
+    from convert.plate_chars.train import setup_tf
 
     keras = setup_tf(0, 1)
     inp = keras.Input((2,))
@@ -142,7 +142,7 @@ def test_prior_adjustment_moves_the_decision_towards_the_target_prior() -> None:
 
 
 def test_ensemble_targets_are_a_softened_geometric_mean() -> None:
-    from convert.chars62_train import ensemble_targets
+    from convert.chars62.train import ensemble_targets
 
     a = np.array([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8]], np.float32)
     b = np.array([[0.5, 0.4, 0.1], [0.2, 0.2, 0.6]], np.float32)

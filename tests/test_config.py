@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from edge_ocr.config import Config, config_from_dict, load_config, state_path
+from edge_ocr.daemon.config import Config, config_from_dict, load_config, state_path
 from edge_ocr.errors import ConfigError
 
 REPO = Path(__file__).resolve().parent.parent

@@ -92,8 +92,8 @@ def test_quick_all_writes_the_model_folder(quick_run: tuple[Path, Path]) -> None
 
 def test_verify_fails_loudly_on_a_broken_int8_model(quick_run: tuple[Path, Path], tmp_path: Path) -> None:
     from convert.__main__ import main
+    from convert.plate_chars.train import build_model, setup_tf
     from convert.quantize import export_tflite
-    from convert.train import build_model, setup_tf
     from convert.verify import ParityError, verify
 
     out, work = quick_run
@@ -106,7 +106,7 @@ def test_verify_fails_loudly_on_a_broken_int8_model(quick_run: tuple[Path, Path]
     export_tflite(untrained, np.random.default_rng(0).random((16, 32, 32, 1), np.float32), scratch)
     shutil.copy(scratch / "model_int8.tflite", broken / "model_int8.tflite")
 
-    from convert.data import CharArrays, load_plate_arrays
+    from convert.plate_chars.data import CharArrays, load_plate_arrays
     from edge_ocr.preprocess import PreprocessSpec
 
     data = load_plate_arrays(out.parent / "data", PreprocessSpec(), ["plate-tiles"], cache=work / "cache")
@@ -133,8 +133,8 @@ def test_verify_fails_loudly_on_a_broken_int8_model(quick_run: tuple[Path, Path]
 
 
 def test_clean_list_round_trip(tmp_path: Path) -> None:
-    from convert.clean import write_list
-    from convert.data import vn_excluded
+    from convert.plate_chars.clean import write_list
+    from convert.plate_chars.data import vn_excluded
 
     f = tmp_path / "list.txt"
     bad = write_list({"img_a": 0.9, "img_b": 0.1, "img_c": 0.34}, f, threshold=0.34)

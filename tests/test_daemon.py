@@ -14,11 +14,11 @@ from pathlib import Path
 
 import numpy as np
 
-from edge_ocr.config import Config, DaemonConfig, LogConfig, SourceConfig, TrackerConfig
-from edge_ocr.daemon import Runner
-from edge_ocr.notify import Notifier
-from edge_ocr.sinks.log import JsonLinesSink
-from edge_ocr.sources import make_source
+from edge_ocr.daemon.config import Config, DaemonConfig, LogConfig, SourceConfig, TrackerConfig
+from edge_ocr.daemon.notify import Notifier
+from edge_ocr.daemon.runner import Runner
+from edge_ocr.daemon.sinks.log import JsonLinesSink
+from edge_ocr.daemon.sources import make_source
 from edge_ocr.types import Box, CharPrediction, PlateRead
 
 
@@ -174,8 +174,8 @@ def test_watchdog_only_while_loop_progresses(tmp_path: Path) -> None:
 
 
 def test_motion_gate() -> None:
-    from edge_ocr.config import MotionConfig
-    from edge_ocr.motion import MotionGate
+    from edge_ocr.daemon.config import MotionConfig
+    from edge_ocr.daemon.motion import MotionGate
 
     still = np.full((360, 640), 90, np.uint8)
     moved = still.copy()
@@ -191,8 +191,8 @@ def test_motion_gate() -> None:
 
 
 def test_box_motion() -> None:
-    from edge_ocr.config import MotionConfig
-    from edge_ocr.motion import MotionGate
+    from edge_ocr.daemon.config import MotionConfig
+    from edge_ocr.daemon.motion import MotionGate
 
     scene = np.full((720, 1280), 90, np.uint8)
     scene[600:640, 100:200] = 250  # painted text on the road: static
@@ -210,8 +210,8 @@ def test_box_motion() -> None:
 def test_runner_with_picamera2_frames_uses_lores_for_the_gate(tmp_path: Path) -> None:
     from test_sources import FakePicamera2
 
-    from edge_ocr.config import MotionConfig
-    from edge_ocr.sources.picam import PicameraSource
+    from edge_ocr.daemon.config import MotionConfig
+    from edge_ocr.daemon.sources.picam import PicameraSource
 
     cam = FakePicamera2()
     reader = StubReader()
@@ -249,7 +249,7 @@ class WedgedSource:
 
     def read(self):  # type: ignore[no-untyped-def]
         self.release.wait()
-        from edge_ocr.sources import EndOfStream
+        from edge_ocr.daemon.sources import EndOfStream
 
         raise EndOfStream("released")
 

@@ -42,7 +42,7 @@ LAUNCHER = r"""
 import os, sys, time
 hang = os.environ.get("EDGE_OCR_TEST_HANG")
 if hang:
-    from edge_ocr import pipeline
+    from edge_ocr.reader import pipeline
     real = pipeline.Reader.read_frame
     def read_frame(self, image):
         while os.path.exists(hang):

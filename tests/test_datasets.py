@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 import pytest
 
-from edge_ocr import datasets as D
+from edge_ocr.bench import datasets as D
 from edge_ocr.errors import SourceError
 
 

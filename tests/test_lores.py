@@ -7,7 +7,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from edge_ocr.pipeline import Reader
+from edge_ocr.reader.pipeline import Reader
 from edge_ocr.synth import render_plate, render_scene
 
 

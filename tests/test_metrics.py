@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from edge_ocr.metrics import (
+from edge_ocr.bench.metrics import (
     Pred,
     Truth,
     agreement,

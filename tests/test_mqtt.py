@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from helpers_mosquitto import Mosquitto, Subscriber
 
-from edge_ocr.config import MqttConfig
-from edge_ocr.sinks.base import Stats
-from edge_ocr.sinks.mqtt import MqttSink
-from edge_ocr.sinks.spool import Spool
+from edge_ocr.daemon.config import MqttConfig
+from edge_ocr.daemon.sinks.base import Stats
+from edge_ocr.daemon.sinks.mqtt import MqttSink
+from edge_ocr.daemon.sinks.spool import Spool
 from edge_ocr.types import Box, PlateEvent
 
 

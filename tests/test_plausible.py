@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from edge_ocr.pipeline import Reader
+from edge_ocr.reader.pipeline import Reader
 from edge_ocr.types import Box, CharPrediction, PlateCandidate, PlateRead
 
 

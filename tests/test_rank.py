@@ -1,10 +1,10 @@
-"""Frame-read ranking rules (edge_ocr.rank) on generated reads."""
+"""Frame-read ranking rules (edge_ocr.reader.rank) on generated reads."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from edge_ocr.rank import (
+from edge_ocr.reader.rank import (
     RankParams,
     at_edge,
     beside,

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from edge_ocr.segment import Blob, ContourSegmenter, merge_pieces
+from edge_ocr.reader.segment.contours import Blob, ContourSegmenter, merge_pieces
 from edge_ocr.synth.plate import RenderedPlate, render_plate
 from edge_ocr.synth.styles import random_plate_text
 from edge_ocr.types import CharBox

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import numpy as np
 
-from edge_ocr.config import MqttConfig
-from edge_ocr.sinks.base import EVENT_SCHEMA, Stats, event_to_json
-from edge_ocr.sinks.crops import CropSaver, crop_box
-from edge_ocr.sinks.log import JsonLinesSink
-from edge_ocr.sinks.mqtt import read_password
+from edge_ocr.daemon.config import MqttConfig
+from edge_ocr.daemon.sinks.base import EVENT_SCHEMA, Stats, event_to_json
+from edge_ocr.daemon.sinks.crops import CropSaver, crop_box
+from edge_ocr.daemon.sinks.log import JsonLinesSink
+from edge_ocr.daemon.sinks.mqtt import read_password
 from edge_ocr.types import Box, PlateCandidate, PlateEvent
 
 

@@ -8,12 +8,12 @@ import cv2
 import numpy as np
 import pytest
 
-from edge_ocr.config import SourceConfig
+from edge_ocr.daemon.config import SourceConfig
+from edge_ocr.daemon.sources import SOURCES, BadFrame, CameraFrame, CaptureThread, EndOfStream, make_source
+from edge_ocr.daemon.sources.files import FolderSource
+from edge_ocr.daemon.sources.opencv import OpenCvSource
+from edge_ocr.daemon.sources.picam import PicameraSource
 from edge_ocr.errors import SourceError
-from edge_ocr.sources import SOURCES, BadFrame, CameraFrame, CaptureThread, EndOfStream, make_source
-from edge_ocr.sources.files import FolderSource
-from edge_ocr.sources.opencv import OpenCvSource
-from edge_ocr.sources.picam import PicameraSource
 from edge_ocr.types import Frame
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from edge_ocr.sinks.spool import Spool
+from edge_ocr.daemon.sinks.spool import Spool
 
 
 def test_fifo_ack_and_persistence(tmp_path: Path) -> None:

@@ -12,9 +12,9 @@ import pytest
 from edge_ocr.paths import default_model_dir
 from edge_ocr.preprocess import guess_dark_on_light
 from edge_ocr.synth import committed_fonts
-from edge_ocr.textlayout import FinderConfig, find_text_boxes, group_lines, split_words, top_offsets
-from edge_ocr.textmode import dual_channels, resolve_case
-from edge_ocr.textrender import PageScore, make_pages, render_printed, score_page
+from edge_ocr.text.layout import FinderConfig, find_text_boxes, group_lines, split_words, top_offsets
+from edge_ocr.text.reader import dual_channels, resolve_case
+from edge_ocr.text.render import PageScore, make_pages, render_printed, score_page
 from edge_ocr.types import Box
 
 MODEL = default_model_dir("chars62")
@@ -72,7 +72,7 @@ def test_score_page_counts_by_hand() -> None:
 
 @pytest.fixture(scope="module")
 def reader():  # type: ignore[no-untyped-def]
-    from edge_ocr.textmode import TextReader
+    from edge_ocr.text.reader import TextReader
 
     return TextReader(MODEL, "tflite", "int8")
 
@@ -92,7 +92,7 @@ def test_printed_pages_read_at_95_percent(reader) -> None:  # type: ignore[no-un
 
 
 def test_handwritten_pages_held_out_writers(reader, shared_data: Path) -> None:  # type: ignore[no-untyped-def]
-    from edge_ocr.textrender import held_out_strokes
+    from edge_ocr.text.render import held_out_strokes
 
     s = _read_pages(reader, make_pages("handwritten", 16, seed=7, strokes=held_out_strokes(shared_data)))
     print(f"handwritten: char {s.char_accuracy:.4f} word {s.word_accuracy:.4f} ({s.chars} chars)")

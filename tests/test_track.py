@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import itertools
 
-from edge_ocr.config import TrackerConfig
-from edge_ocr.track import KnownPlates, PlateTracker, edit_distance
+from edge_ocr.daemon.config import TrackerConfig
+from edge_ocr.daemon.track import KnownPlates, PlateTracker, edit_distance
 from edge_ocr.types import Box, CharPrediction, PlateRead
 
 

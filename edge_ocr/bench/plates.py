@@ -14,10 +14,18 @@ from typing import Any, Protocol
 import cv2
 import numpy as np
 
+from edge_ocr.bench.datasets import PlateSample, load_endtoend, load_name_crops, load_seg_and_ocr
+from edge_ocr.bench.metrics import (
+    PlateScore,
+    PlateSummary,
+    Pred,
+    Truth,
+    latency_stats,
+    score_frame,
+    summarize,
+)
 from edge_ocr.bench.timing import now_ms
-from edge_ocr.datasets import PlateSample, load_endtoend, load_name_crops, load_seg_and_ocr
 from edge_ocr.errors import EdgeOcrError
-from edge_ocr.metrics import PlateScore, PlateSummary, Pred, Truth, latency_stats, score_frame, summarize
 from edge_ocr.types import PlateRead
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")

@@ -99,7 +99,7 @@ def _run_json(
 
 def open_reader(args: argparse.Namespace, backend: str, fmt: str) -> tuple[PlateReader, str]:
     """The real Reader and the sha256 of the model file it runs (loading is not timed)."""
-    from edge_ocr.pipeline import Reader
+    from edge_ocr.reader.pipeline import Reader
 
     sha = ModelSpec.load(args.model, fmt, backend).sha256
     return Reader(args.model, backend, fmt, args.region, args.threads), sha

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import numpy as np
 
 from edge_ocr.backends.base import InferenceBackend
-from edge_ocr.metrics import LatencyStats, latency_stats
+from edge_ocr.bench.metrics import LatencyStats, latency_stats
 
 
 def now_ms() -> float:

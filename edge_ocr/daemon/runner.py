@@ -1,0 +1,257 @@
+"""Runner: the camera daemon's loop (source -> reader -> tracker -> sinks) under systemd.
+
+What keeps it alive for months: the capture thread retries a vanished camera forever; a frame
+that breaks the reader is skipped and counted; a sink error is logged, not fatal; the systemd
+watchdog is fed only from this loop, so if the reader hangs the pings stop and systemd restarts
+the service; SIGTERM ends the loop, flushes the tracker (`end` events) and drains the MQTT spool.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from edge_ocr.daemon.config import Config, load_config, state_path
+from edge_ocr.daemon.motion import MotionGate
+from edge_ocr.daemon.notify import Notifier
+from edge_ocr.daemon.sinks.base import Sink
+from edge_ocr.daemon.sinks.crops import CropSaver, crop_box
+from edge_ocr.daemon.sources import CameraFrame, CaptureThread, FrameSource, make_source
+from edge_ocr.daemon.stats import StatsKeeper
+from edge_ocr.daemon.track import KnownPlates, PlateTracker
+from edge_ocr.errors import ConfigError
+from edge_ocr.types import Frame, PlateEvent, PlateRead
+
+log = logging.getLogger("edge_ocr.daemon.runner")
+
+
+class FrameReader(Protocol):
+    last_timings: dict[str, float]
+
+    def read_frame(self, image: np.ndarray, detect_image: np.ndarray | None = None) -> list[PlateRead]: ...
+
+
+class Runner:
+    def __init__(
+        self,
+        cfg: Config,
+        reader: FrameReader,
+        source: FrameSource,
+        sinks: Sequence[Sink],
+        notifier: Notifier | None = None,
+        crops: CropSaver | None = None,
+        clock: Callable[[], float] = time.time,
+        mono: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.cfg = cfg
+        self.reader = reader
+        self.sinks = list(sinks)
+        self.notifier = notifier or Notifier()
+        self.crops = crops
+        self.clock = clock
+        self.mono = mono
+        src = cfg.source
+        self.capture = CaptureThread(source, src.retry_min_s, src.retry_max_s, src.exit_at_end, mono=mono)
+        self.tracker = PlateTracker(cfg.tracker, src.camera, _known_plates(cfg))
+        self.gate = MotionGate(cfg.motion, analyse=cfg.tracker.require_motion)
+        self.stats = StatsKeeper(src.camera, mono)
+        self._stop = threading.Event()
+        self._reopen = threading.Event()
+
+    def request_stop(self) -> None:
+        self._stop.set()
+
+    def install_signals(self) -> None:
+        signal.signal(signal.SIGTERM, lambda *_: self._stop.set())
+        signal.signal(signal.SIGINT, lambda *_: self._stop.set())
+        signal.signal(signal.SIGHUP, lambda *_: self._reopen.set())
+
+    def run(self) -> int:
+        """Loop until SIGTERM or the end of a finite input; returns the exit code (0 = clean)."""
+        self.capture.start()
+        self.notifier.ready(f"reading {self.cfg.source.kind}:{self.cfg.source.uri}")
+        log.info("running: camera %s, source %s", self.cfg.source.camera, self.cfg.source.uri)
+        idle = self.cfg.daemon.idle_timeout_s
+        while not self._stop.is_set():
+            frame = self.capture.get(timeout=idle)
+            if frame is not None:
+                self._process(frame)
+            elif self.capture.finished:
+                break
+            elif self.capture.source.live:
+                self._dispatch(self.tracker.update([], self.clock()), None)
+            if self._reopen.is_set():
+                self._reopen.clear()
+                self._reopen_sinks()
+            if not self._capture_stalled():
+                self.notifier.watchdog()  # only here: proof that the loop is making progress
+            self._periodic()
+        return self._shutdown()
+
+    def _capture_stalled(self) -> bool:
+        limit = self.cfg.daemon.capture_stall_s
+        since = self.capture.in_call_since
+        if limit <= 0 or since is None or self.mono() - since < limit:
+            return False
+        self.notifier.status(f"camera call blocked for {self.mono() - since:.0f} s: waiting for the watchdog")
+        return True
+
+    def _process(self, frame: Frame) -> None:
+        image = frame.image
+        if (
+            not isinstance(image, np.ndarray)
+            or image.dtype != np.uint8
+            or image.ndim not in (2, 3)
+            or not image.size
+        ):
+            self.stats.bad_frame("frame is not a uint8 image")
+            return
+        lores = frame.lores if isinstance(frame, CameraFrame) and frame.lores is not None else image
+        if not self.gate.changed(lores):
+            self._dispatch(self.tracker.unchanged(frame.timestamp), None)
+            return
+        t0 = self.mono()
+        try:
+            # picamera2: detect on the lores Y plane, read the characters from the main stream.
+            reads = self.reader.read_frame(image) if lores is image else self.reader.read_frame(image, lores)
+        except Exception as e:  # noqa: BLE001 - one bad frame must not stop the service
+            self.stats.bad_frame(f"frame {frame.index}: {type(e).__name__}: {e}")
+            log.warning("frame %d skipped: %s: %s", frame.index, type(e).__name__, e)
+            return
+        self.stats.processed(self.mono() - t0, getattr(self.reader, "last_timings", {}))
+        self.stats.last_ts = frame.timestamp
+        rc = self.cfg.reader
+        keep = [
+            r
+            for r in reads
+            if r.confidence >= rc.min_confidence
+            and len(r.plate) >= rc.min_length
+            and (r.matches_pattern or not rc.require_pattern)
+        ]
+        width = image.shape[1]
+        moved = (lambda b: self.gate.moved(b, width)) if self.cfg.tracker.require_motion else None
+        self._dispatch(self.tracker.update(keep, frame.timestamp, moved), image)
+
+    def _dispatch(self, events: list[PlateEvent], image: np.ndarray | None) -> None:
+        for event in events:
+            self.stats.events += 1
+            if self.crops is not None and image is not None and event.kind != "end":
+                b = event.box
+                try:
+                    self.crops.save(event, crop_box(image, b.x, b.y, b.w, b.h))
+                except Exception as e:  # noqa: BLE001
+                    log.error("crop not saved: %s", e)
+            for sink in self.sinks:
+                try:
+                    sink.emit(event)
+                except Exception as e:  # noqa: BLE001 - a sink failure must not stop the others
+                    self.stats.sink_errors += 1
+                    log.error("sink %s: %s", type(sink).__name__, e)
+
+    def _reopen_sinks(self) -> None:
+        for sink in self.sinks:
+            try:
+                sink.reopen()
+            except Exception as e:  # noqa: BLE001
+                log.error("sink %s: reopen failed: %s", type(sink).__name__, e)
+
+    def _periodic(self) -> None:
+        d = self.cfg.daemon
+        if self.stats.due("status", d.status_interval_s):
+            self.notifier.status(self.stats.status_line(self.capture.stats, self._queue_depth()))
+        if self.stats.due("stats", d.stats_interval_s):
+            self._publish_stats()
+
+    def _queue_depth(self) -> int:
+        return sum(s.queue_depth() for s in self.sinks)
+
+    def _publish_stats(self) -> None:
+        snap = self.stats.snapshot(
+            self.capture.stats,
+            self.gate.skipped,
+            self.tracker.active,
+            self._queue_depth(),
+            sum(s.dropped() for s in self.sinks),
+        )
+        for sink in self.sinks:
+            try:
+                sink.publish_stats(snap)
+            except Exception as e:  # noqa: BLE001
+                log.error("sink %s: stats: %s", type(sink).__name__, e)
+
+    def _shutdown(self) -> int:
+        self.notifier.stopping()
+        self.capture.stop()
+        self._dispatch(
+            self.tracker.flush(self.clock() if self.capture.source.live else self.stats.last_ts), None
+        )
+        self._publish_stats()
+        for sink in self.sinks:
+            try:
+                sink.close(self.cfg.mqtt.drain_timeout_s)
+            except Exception as e:  # noqa: BLE001
+                log.error("sink %s: close: %s", type(sink).__name__, e)
+        self.notifier.close()
+        log.info("stopped: %s", self.stats.status_line(self.capture.stats, 0))
+        return 0
+
+
+def _known_plates(cfg: Config) -> KnownPlates | None:
+    plates = list(cfg.known.plates)
+    if cfg.known.file:
+        try:
+            text = Path(cfg.known.file).read_text(encoding="utf-8")
+        except OSError as e:
+            raise ConfigError(f"key 'known.file': cannot read {cfg.known.file}: {e.strerror or e}") from e
+        plates += [ln.split("#")[0].strip() for ln in text.splitlines()]
+    plates = [p for p in plates if p]
+    return KnownPlates(plates, cfg.known.max_edit_distance) if plates else None
+
+
+def make_reader(cfg: Config) -> FrameReader:
+    """The real plate reader; imported here so that `check-config` needs no model runtime."""
+    from edge_ocr.reader.pipeline import Reader
+
+    r = cfg.reader
+    reader: Any = Reader(
+        model_dir=r.model_dir or None, backend=r.backend, fmt=r.format, region=r.region, threads=r.threads
+    )
+    return reader
+
+
+def make_sinks(cfg: Config) -> list[Sink]:
+    from edge_ocr.daemon.sinks.log import JsonLinesSink
+
+    sinks: list[Sink] = []
+    if cfg.log.enabled:
+        sinks.append(JsonLinesSink(cfg.log.path, cfg.log.kinds, cfg.log.stats))
+    if cfg.mqtt.enabled:
+        from edge_ocr.daemon.sinks.mqtt import MqttSink
+        from edge_ocr.daemon.sinks.spool import Spool
+
+        spool = Spool(state_path(cfg.spool.path), cfg.spool.max_events)
+        sinks.append(MqttSink(cfg.mqtt, cfg.source.camera, spool))
+    return sinks
+
+
+def build_runner(cfg: Config) -> Runner:
+    crops = None
+    if cfg.crops.enabled:
+        crops = CropSaver(state_path(cfg.crops.dir), int(cfg.crops.quota_mb * 1024 * 1024), cfg.crops.kinds)
+    reader = make_reader(cfg)
+    return Runner(cfg, reader, make_source(cfg.source), make_sinks(cfg), Notifier(), crops)
+
+
+def run_from_config(path: str) -> int:
+    """`edge-ocr run --config FILE`: errors from our hierarchy propagate to the CLI's exit codes."""
+    cfg = load_config(path)
+    runner = build_runner(cfg)
+    runner.install_signals()
+    return runner.run()
