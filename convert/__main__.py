@@ -31,8 +31,8 @@ from convert.plate_chars.data import (
     split_masks,
     synth_arrays,
 )
-from edge_ocr.bench.datasets import PLATE_LABELS
 from edge_ocr.preprocess import PreprocessSpec
+from edge_ocr.types import PLATE_LABELS
 
 STAGES = ("data", "train", "quantize", "verify", "card", "all", "clean")
 

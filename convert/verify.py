@@ -14,7 +14,7 @@ import numpy as np
 
 from convert.plate_chars.data import CharArrays
 from convert.quantize import FILES
-from edge_ocr.bench.datasets import PLATE_LABELS
+from edge_ocr.types import PLATE_LABELS
 
 
 class ParityError(RuntimeError):

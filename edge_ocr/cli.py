@@ -68,7 +68,11 @@ def iter_inputs(inputs: Sequence[str]) -> Iterator[Path]:
 
 
 def cmd_read(args: argparse.Namespace) -> int:
-    """Read plates from each image; one JSON object per image on stdout."""
+    """Read plates (or, with --mode text, lines of text) from each image; one JSON object per image."""
+    if args.mode == "text":
+        from edge_ocr.text.cli import text_read_one
+
+        return read_all(args.inputs, args.annotate, text_read_one(args))
     from edge_ocr.reader.pipeline import Reader
 
     reader = Reader(args.model, backend=args.backend, fmt=args.fmt, region=args.region, threads=args.threads)

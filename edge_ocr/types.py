@@ -162,3 +162,22 @@ class PlateEvent:
     region: str = ""
     known: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+# Label alphabets shared by the models, the data loaders and the training code.
+DIGITS = "0123456789"
+UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+LOWER = "abcdefghijklmnopqrstuvwxyz"
+PLATE_LABELS = DIGITS + UPPER
+CHARS62 = DIGITS + UPPER + LOWER  # text mode: digits, then upper and lower case
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance (insert, delete, substitute all cost 1)."""
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]

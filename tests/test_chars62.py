@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 from convert.chars62.data import good_split, hnd_split, ink_box_crop, training_fonts62
-from edge_ocr.bench.datasets import CHARS62, CharSample
+from edge_ocr.bench.datasets import CharSample
 from edge_ocr.paths import default_model_dir
+from edge_ocr.types import CHARS62
 
 MODEL = default_model_dir("chars62")
 

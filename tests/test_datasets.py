@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from edge_ocr.bench import datasets as D
+from edge_ocr.bench import plate_sets as P
 from edge_ocr.errors import SourceError
 
 
@@ -128,21 +129,21 @@ def test_load_chars_filters_labels_and_rejects_unknown(tmp_path: Path) -> None:
 
 def test_plate_level_layouts(tmp_path: Path) -> None:
     (tmp_path / "groundtruth.csv").write_text("ak1.png,ak,FUW999\nal2.png,al,6a5730a\n")
-    seg = D.load_seg_and_ocr(tmp_path)
+    seg = P.load_seg_and_ocr(tmp_path)
     assert [(p.path.name, p.plate) for p in seg] == [("ak1.png", "FUW999"), ("al2.png", "6A5730A")]
 
     crops = tmp_path / "crops"
     crops.mkdir()
     for n in ("ABC1234_1.jpg", "ABC1234_2.jpg", "XYZ9876_1.png"):
         (crops / n).write_bytes(b"")
-    named = D.load_name_crops(crops)
+    named = P.load_name_crops(crops)
     assert [p.plate for p in named] == ["ABC1234", "ABC1234", "XYZ9876"]
     assert named[0].group == named[1].group != named[2].group
 
     e2e = tmp_path / "e2e"
     e2e.mkdir()
     (e2e / "car.txt").write_text("car.jpg\t935\t362\t99\t49\tYG9X2G\n")
-    (one,) = D.load_endtoend(e2e)
+    (one,) = P.load_endtoend(e2e)
     assert one.plate == "YG9X2G" and one.box is not None and one.box.as_list() == [935, 362, 99, 49]
     assert one.path == e2e / "car.jpg"
 
@@ -173,7 +174,7 @@ def test_real_box_pages_crops_hold_ink(shared_data: Path) -> None:
 def test_real_plate_sources_load(shared_data: Path) -> None:
     tiles = D.load_plate_tiles(shared_data)
     assert len(tiles) > 5000 and {s.source for s in tiles} == {"plate-tiles-br", "plate-tiles-gb"}
-    seg = D.load_seg_and_ocr(shared_data / "bench" / "seg-and-ocr-us")
+    seg = P.load_seg_and_ocr(shared_data / "bench" / "seg-and-ocr-us")
     assert len(seg) > 300 and all(p.path.exists() for p in seg)
-    e2e = D.load_endtoend(shared_data / "bench" / "endtoend-us")
+    e2e = P.load_endtoend(shared_data / "bench" / "endtoend-us")
     assert len(e2e) > 200 and all(p.box is not None and p.box.w > 0 for p in e2e)

@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 
 from edge_ocr.errors import ConfigError
+from edge_ocr.reader.detect import PlateDetector, make_detector
 from edge_ocr.reader.detect.geometry import CROP_HEIGHT
-from edge_ocr.reader.detect.lines import CharLineDetector, PlateDetector, make_detector
+from edge_ocr.reader.detect.lines import CharLineDetector
 from edge_ocr.types import Box, PlateRegion
 
 
@@ -138,7 +139,7 @@ def test_sorted_by_score_and_capped() -> None:
 
 
 def test_widened_region_keeps_its_row_and_moves_the_hint_with_it() -> None:
-    from edge_ocr.reader.pipeline import widen_region
+    from edge_ocr.reader.view import widen_region
 
     img, box = _putText_scene()
     gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)

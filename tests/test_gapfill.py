@@ -5,7 +5,8 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
-from edge_ocr.reader.segment.gapfill import GapParams, fill_gaps, line_polarity
+from edge_ocr.reader.segment.gapfill import fill_gaps
+from edge_ocr.reader.segment.linegrid import GapParams, line_polarity
 from edge_ocr.types import Box, CharBox, CharPrediction
 
 
@@ -189,7 +190,7 @@ def test_a_component_read_unsurely_is_probed_again() -> None:
 
 
 def test_an_i_off_the_pitch_grid_at_either_end_is_dropped_as_the_frame() -> None:
-    from edge_ocr.reader.segment.gapfill import drop_frame_bars
+    from edge_ocr.reader.segment.linegrid import drop_frame_bars
 
     _, boxes = _plate()  # five characters at a pitch of 38 px
     line = [_pred(b) for b in boxes[:4]]

@@ -121,7 +121,7 @@ def test_the_reader_leaves_out_a_character_shape_in_another_colour(plate_model_d
 
 
 def test_gap_filling_keeps_only_finds_in_the_line_colour() -> None:
-    from edge_ocr.reader.pipeline import _in_line_ink
+    from edge_ocr.reader.line import _in_line_ink
     from edge_ocr.types import CharPrediction
 
     img = np.full((60, 300, 3), (225, 230, 228), np.uint8)

@@ -15,8 +15,8 @@ from typing import Any
 from convert.card import sha256
 from convert.chars62.data import GOOD_TEST, GOOD_VAL, HND_TRAIN_WRITERS, LICENCES62, SPLIT_SEED
 from convert.quantize import FILES
-from edge_ocr.bench.datasets import CHARS62
 from edge_ocr.text.render import HND_TEST_WRITER_FROM
+from edge_ocr.types import CHARS62
 
 SPLIT_TEXT = (
     f"GoodImg: stratified per class, seed {SPLIT_SEED}, test {GOOD_TEST:.0%} / val {GOOD_VAL:.0%} / rest train; "

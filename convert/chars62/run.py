@@ -32,8 +32,8 @@ from convert.chars62.train import (
     training_prior,
 )
 from convert.plate_chars.data import CharArrays
-from edge_ocr.bench.datasets import CHARS62
 from edge_ocr.preprocess import PreprocessSpec
+from edge_ocr.types import CHARS62
 
 CACHE = Path(os.environ.get("CHARS62_CACHE", "/tmp/chars62-cache"))
 

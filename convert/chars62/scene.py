@@ -16,10 +16,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from edge_ocr.bench.datasets import CHARS62, CharSample, read_gray
+from edge_ocr.bench.datasets import CharSample, read_gray
 from edge_ocr.paths import data_root
 from edge_ocr.synth import augment
 from edge_ocr.synth.char import _glyph
+from edge_ocr.types import CHARS62
 
 OUT = 64  # GoodImg tiles are 64 x 64, whatever the shape of the character was
 CAP = 72.0  # glyph raster height before composition

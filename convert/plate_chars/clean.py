@@ -14,8 +14,9 @@ from pathlib import Path
 import numpy as np
 
 from convert.verify import run_file
-from edge_ocr.bench.datasets import PLATE_LABELS, load_vn_char_boxes
+from edge_ocr.bench.datasets import load_vn_char_boxes
 from edge_ocr.preprocess import PreprocessSpec, batch_inputs
+from edge_ocr.types import PLATE_LABELS
 
 HEADER = """# plates/vn-char-boxes images whose character boxes are misaligned with the glyphs (shifted or scaled
 # relative to the image: the label belongs to a neighbouring character). Found by `python -m convert clean`:

@@ -14,8 +14,9 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from edge_ocr.bench.datasets import PLATE_LABELS, CharSample, load_chars, load_vn_char_boxes, split_of
+from edge_ocr.bench.datasets import CharSample, load_chars, load_vn_char_boxes, split_of
 from edge_ocr.preprocess import PreprocessSpec, char_input
+from edge_ocr.types import PLATE_LABELS
 
 VN_MISALIGNED = Path(__file__).with_name("vn_misaligned.txt")
 REAL_SOURCES = ("plate-tiles", "plate-box-pages", "vn-char-boxes", "in-plate-chars")

@@ -1,4 +1,6 @@
-"""Inference backends, picked by name from a small registry."""
+"""Inference backends, picked by name from a small registry: LiteRT (litert.py: ai_edge_litert, then
+tflite_runtime, then tensorflow.lite as fallbacks) and ONNX Runtime (onnx.py). Shared by every model
+(plate characters, text mode, detector, sequence reader). May import edge_ocr.errors only."""
 
 from __future__ import annotations
 

@@ -13,12 +13,13 @@ from typing import Any
 
 import numpy as np
 
-from edge_ocr.bench.datasets import PLATE_LABELS, CharSample, load_chars, split_of
+from edge_ocr.bench.datasets import CharSample, load_chars, split_of
 from edge_ocr.bench.metrics import LatencyStats, accuracy, agreement, confusion_matrix, per_class_accuracy
 from edge_ocr.bench.timing import time_backend
 from edge_ocr.errors import EdgeOcrError
 from edge_ocr.models import ModelSpec
 from edge_ocr.preprocess import PreprocessSpec, char_input
+from edge_ocr.types import PLATE_LABELS
 
 Progress = Callable[[Sequence[Any], str], Sequence[Any]]
 

@@ -11,7 +11,6 @@ No TensorFlow here: the device package imports this for benchmarks.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 from collections.abc import Callable, Iterable
@@ -23,13 +22,8 @@ import numpy as np
 
 from edge_ocr.errors import SourceError
 from edge_ocr.paths import data_root
-from edge_ocr.types import Box
+from edge_ocr.types import CHARS62, PLATE_LABELS
 
-DIGITS = "0123456789"
-UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-LOWER = "abcdefghijklmnopqrstuvwxyz"
-PLATE_LABELS = DIGITS + UPPER
-CHARS62 = DIGITS + UPPER + LOWER
 MAX_ASPECT = 1.0  # width / height above which a "character" box is taken to be a labelling error
 PAD_FRAC = 0.08  # pad around a labelled box, as a fraction of its height: the preprocess tightens to ink
 
@@ -43,17 +37,6 @@ class CharSample:
     source: str
     group: str
     origin: str = ""  # the file (and box) the crop came from, for error galleries and data cleaning
-
-
-@dataclass(frozen=True)
-class PlateSample:
-    """One plate-level ground truth: an image file, its text and (for full photos) the plate box."""
-
-    path: Path
-    plate: str
-    source: str
-    group: str
-    box: Box | None = None
 
 
 def split_of(group: str, val: float = 0.1, test: float = 0.1, salt: str = "edge-ocr") -> str:
@@ -95,12 +78,12 @@ def crop_box(img: np.ndarray, x1: int, y1: int, x2: int, y2: int, pad_frac: floa
     return img[ya:yb, xa:xb].copy()
 
 
-def _sorted_files(folder: Path, patterns: Iterable[str]) -> list[Path]:
+def sorted_files(folder: Path, patterns: Iterable[str]) -> list[Path]:
     """Matching files, sorted; macOS '._' resource forks shipped with some sources are skipped."""
     return sorted(p for pat in patterns for p in folder.glob(pat) if not p.name.startswith("._"))
 
 
-def _require_dir(path: Path) -> Path:
+def require_dir(path: Path) -> Path:
     if not path.is_dir():
         raise SourceError(f"data folder not found: {path}")
     return path
@@ -115,13 +98,13 @@ def tile_group(gray: np.ndarray, label: str) -> str:
 
 def load_plate_tiles(root: Path | None = None, countries: Iterable[str] | None = None) -> list[CharSample]:
     """chars/plate-tiles/{country}/LABEL/*.jpg: binarised OpenALPR training tiles (all countries by default)."""
-    top = _require_dir(data_root(root) / "chars" / "plate-tiles")
+    top = require_dir(data_root(root) / "chars" / "plate-tiles")
     names = sorted(p.name for p in top.iterdir() if p.is_dir()) if countries is None else list(countries)
     out = []
     for country in names:
-        base = _require_dir(top / country)
+        base = require_dir(top / country)
         for label_dir in sorted(p for p in base.iterdir() if p.is_dir()):
-            for f in _sorted_files(label_dir, ["*.jpg", "*.png"]):
+            for f in sorted_files(label_dir, ["*.jpg", "*.png"]):
                 img = dark_on_light(read_gray(f))
                 group = f"tiles-{country}/{tile_group(img, label_dir.name)}"
                 out.append(CharSample(img, label_dir.name, f"plate-tiles-{country}", group, str(f)))
@@ -159,9 +142,9 @@ def load_box_page(tif: Path, box: Path, source: str) -> list[CharSample]:
 
 def load_box_pages(root: Path | None = None) -> list[CharSample]:
     """chars/plate-box-pages/*.tif + .box: plate fonts of several countries, one glyph per box."""
-    base = _require_dir(data_root(root) / "chars" / "plate-box-pages")
+    base = require_dir(data_root(root) / "chars" / "plate-box-pages")
     out = []
-    for tif in _sorted_files(base, ["*.tif"]):
+    for tif in sorted_files(base, ["*.tif"]):
         box = tif.with_suffix(".box")
         if box.exists():
             out.extend(load_box_page(tif, box, "plate-box-pages"))
@@ -193,11 +176,11 @@ def load_vn_char_boxes(root: Path | None = None, exclude: Iterable[str] = ()) ->
 
     `exclude` lists image stems to skip (images whose boxes are known to be misaligned).
     """
-    base = _require_dir(data_root(root) / "plates" / "vn-char-boxes")
+    base = require_dir(data_root(root) / "plates" / "vn-char-boxes")
     texts = _vn_plate_texts(base / "labels")
     skip = set(exclude)
     out = []
-    for img_path in _sorted_files(base / "images", ["*.jpg", "*.png"]):
+    for img_path in sorted_files(base / "images", ["*.jpg", "*.png"]):
         lab = base / "labels" / f"{img_path.stem}.txt"
         if not lab.exists() or img_path.stem in skip:
             continue
@@ -221,12 +204,12 @@ def load_vn_char_boxes(root: Path | None = None, exclude: Iterable[str] = ()) ->
 
 def load_in_plate_chars(root: Path | None = None) -> list[CharSample]:
     """chars/in-plate-chars/{train,val}/class_X: Indian plate characters (no plate id: file is the group)."""
-    base = _require_dir(data_root(root) / "chars" / "in-plate-chars")
+    base = require_dir(data_root(root) / "chars" / "in-plate-chars")
     out = []
     for part in ("train", "val"):
         for cdir in sorted((base / part).glob("class_*")):
             label = cdir.name.split("_", 1)[1]
-            for f in _sorted_files(cdir, ["*.jpg", "*.png"]):
+            for f in sorted_files(cdir, ["*.jpg", "*.png"]):
                 img = dark_on_light(read_gray(f))
                 out.append(CharSample(img, label, "in-plate-chars", f"in/{tile_group(img, label)}", str(f)))
     return out
@@ -234,11 +217,11 @@ def load_in_plate_chars(root: Path | None = None) -> list[CharSample]:
 
 def load_chars74k_good(root: Path | None = None) -> list[CharSample]:
     """chars74k/img-good/SampleNNN: natural-image characters; class = NNN-1 over 0-9A-Za-z."""
-    base = _require_dir(data_root(root) / "chars74k" / "img-good")
+    base = require_dir(data_root(root) / "chars74k" / "img-good")
     out = []
     for sdir in sorted(base.glob("Sample*")):
         label = CHARS62[int(sdir.name[6:]) - 1]
-        for f in _sorted_files(sdir, ["*.png"]):
+        for f in sorted_files(sdir, ["*.png"]):
             img = dark_on_light(read_gray(f))
             out.append(CharSample(img, label, "chars74k-good", f"good/{f.stem}", str(f)))
     return out
@@ -305,37 +288,4 @@ def load_chars(
         if name not in CHAR_LOADERS:
             raise SourceError(f"unknown character dataset {name!r}; known: {sorted(CHAR_LOADERS)}")
         out.extend(s for s in CHAR_LOADERS[name](root) if labels is None or s.label in labels)
-    return out
-
-
-def load_seg_and_ocr(folder: Path) -> list[PlateSample]:
-    """Plate crops with `groundtruth.csv` rows `file,state,PLATE`."""
-    gt = folder / "groundtruth.csv"
-    if not gt.exists():
-        raise SourceError(f"ground truth not found: {gt}")
-    with gt.open(newline="") as fh:
-        rows = [r for r in csv.reader(fh) if len(r) >= 3 and r[0] != "file"]
-    return [PlateSample(folder / f, plate.strip().upper(), folder.name, plate) for f, _s, plate in rows]
-
-
-def load_name_crops(folder: Path) -> list[PlateSample]:
-    """Plate crops named `PLATE_n.jpg` (plates/br-crops); several files per plate share a group."""
-    _require_dir(folder)
-    files = _sorted_files(folder, ["*.jpg", "*.png", "*.jpeg"])
-    return [
-        PlateSample(f, f.stem.rsplit("_", 1)[0].upper(), folder.name, f.stem.rsplit("_", 1)[0]) for f in files
-    ]
-
-
-def load_endtoend(folder: Path) -> list[PlateSample]:
-    """Full photos `NAME.jpg` + `NAME.txt` with `file x y w h PLATE` (tab or space separated)."""
-    out = []
-    for txt in _sorted_files(_require_dir(folder), ["*.txt"]):
-        for line in txt.read_text().splitlines():
-            parts = line.split()
-            if len(parts) < 6:
-                continue
-            x, y, w, h = (int(float(v)) for v in parts[1:5])
-            img = folder / parts[0]
-            out.append(PlateSample(img, parts[5].upper(), folder.name, txt.stem, Box(x, y, w, h)))
     return out

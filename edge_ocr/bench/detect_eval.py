@@ -26,7 +26,7 @@ from tqdm import tqdm
 
 from edge_ocr.errors import SourceError
 from edge_ocr.paths import data_root
-from edge_ocr.reader.detect.lines import PlateDetector, make_detector
+from edge_ocr.reader.detect import PlateDetector, make_detector
 from edge_ocr.types import Box
 
 KS = (1, 3, 5, 8)

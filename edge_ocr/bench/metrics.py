@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from edge_ocr.types import Box
+from edge_ocr.types import Box, edit_distance
 
 DETECT_IOU = 0.3  # a detection counts when it overlaps the labelled plate by at least this much
 
@@ -63,17 +63,6 @@ class LatencyStats:
 
     def to_json(self) -> dict[str, float]:
         return {k: (v if k == "n" else round(float(v), 4)) for k, v in self.__dict__.items()}
-
-
-def edit_distance(a: str, b: str) -> int:
-    """Levenshtein distance (insert, delete, substitute all cost 1)."""
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1]
 
 
 def char_accuracy(truths: Sequence[str], reads: Sequence[str]) -> float:

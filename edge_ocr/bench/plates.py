@@ -14,7 +14,6 @@ from typing import Any, Protocol
 import cv2
 import numpy as np
 
-from edge_ocr.bench.datasets import PlateSample, load_endtoend, load_name_crops, load_seg_and_ocr
 from edge_ocr.bench.metrics import (
     PlateScore,
     PlateSummary,
@@ -24,6 +23,7 @@ from edge_ocr.bench.metrics import (
     score_frame,
     summarize,
 )
+from edge_ocr.bench.plate_sets import PlateSample, load_endtoend, load_name_crops, load_seg_and_ocr
 from edge_ocr.bench.timing import now_ms
 from edge_ocr.errors import EdgeOcrError
 from edge_ocr.types import PlateRead
@@ -33,7 +33,8 @@ Progress = Callable[[Sequence[Any], str], Iterable[Any]]
 
 
 class PlateReader(Protocol):
-    last_timings: dict[str, float]
+    @property
+    def last_timings(self) -> dict[str, float]: ...
 
     def read_crop(self, image: np.ndarray) -> PlateRead | None: ...
 

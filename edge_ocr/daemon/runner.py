@@ -33,7 +33,8 @@ log = logging.getLogger("edge_ocr.daemon.runner")
 
 
 class FrameReader(Protocol):
-    last_timings: dict[str, float]
+    @property
+    def last_timings(self) -> dict[str, float]: ...
 
     def read_frame(self, image: np.ndarray, detect_image: np.ndarray | None = None) -> list[PlateRead]: ...
 

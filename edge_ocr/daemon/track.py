@@ -16,9 +16,8 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from edge_ocr.bench.metrics import edit_distance
 from edge_ocr.daemon.config import TrackerConfig
-from edge_ocr.types import Box, PlateCandidate, PlateEvent, PlateRead
+from edge_ocr.types import Box, PlateCandidate, PlateEvent, PlateRead, edit_distance
 
 
 class KnownPlates:

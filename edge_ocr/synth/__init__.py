@@ -2,6 +2,7 @@
 
 Used to supplement character training, to test segmentation against exact boxes, and to give a
 fresh machine sample photos to read. Every function takes its randomness as a numpy Generator.
+May import edge_ocr.types and errors only; the reader never imports synth.
 """
 
 from edge_ocr.synth.char import render_char

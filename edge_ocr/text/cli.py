@@ -10,6 +10,7 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import cv2
@@ -44,12 +45,11 @@ def annotate_text(image: np.ndarray, read: TextRead) -> np.ndarray:
     return out
 
 
-def cmd_read_text(args: argparse.Namespace) -> int:
-    """Read text lines from each image (contours + 62-class model); errors per file go to stderr."""
-    from edge_ocr.cli import read_all
-
+def text_read_one(args: argparse.Namespace) -> Callable[[Path, Path | None], None]:
+    """The per-file reader of `edge-ocr read --mode text` (contours + 62-class model); the top CLI
+    runs it over the inputs, so file errors are reported the same way in both modes."""
     reader = TextReader(args.model, backend=args.backend, fmt=args.fmt, threads=args.threads)
-    return read_all(args.inputs, args.annotate, lambda path, outdir: _read_text_one(reader, path, outdir))
+    return lambda path, outdir: _read_text_one(reader, path, outdir)
 
 
 def _read_text_one(reader: TextReader, path: Path, outdir: Path | None) -> None:

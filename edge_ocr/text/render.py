@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from edge_ocr.bench.datasets import CHARS62
+from edge_ocr.types import CHARS62
 
 DESCENDERS = set("gjpqy")
 HND_UNITS_PER_CAP = 330.0  # typical capital height of the EnglishHnd strokes in tablet units
@@ -159,7 +159,7 @@ class PageScore:
 def score_page(truth: Sequence[str], read: Sequence[str]) -> PageScore:
     """Lines matched in order (missing lines read as empty, extra lines count as insertions);
     characters by edit distance without spaces; words right when equal at the same position."""
-    from edge_ocr.bench.metrics import edit_distance
+    from edge_ocr.types import edit_distance
 
     n = max(len(truth), len(read))
     t = [*truth, *[""] * (n - len(truth))]

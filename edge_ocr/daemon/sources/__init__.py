@@ -1,4 +1,7 @@
-"""Frame sources, picked by `source.kind` from a small registry."""
+"""Frame sources, picked by `source.kind` from a small registry.
+
+Part of the daemon: may import the daemon's config and the shared basics (types, errors), never the reader.
+"""
 
 from __future__ import annotations
 

@@ -1,22 +1,19 @@
-"""Plate detection in whole frames: the PlateDetector stage and its registry.
+"""The character-line plate finder (`lines`): every row of glyph-like blobs is a plate proposal.
 
-The default detector is a character-line finder (see detect_lines.py): it proposes every row
-of glyph-like blobs as a plate, ranked by how plate-like the row is. It favours recall: the
-reader reads the top few proposals with the character classifier and keeps plausible reads,
-which is a far stronger verifier than any hand-made plate score.
+glyphs.py finds the blobs and groups them into rows; geometry.py fits the row and boxes it with
+plate proposals, ranked by how plate-like the row is. It favours recall: the reader reads the top
+few proposals with the character classifier and keeps plausible reads, which is a far stronger
+verifier than any hand-made plate score.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
 
 import cv2
 import numpy as np
 
-from edge_ocr.errors import ConfigError
 from edge_ocr.preprocess import to_gray
 from edge_ocr.reader.detect.geometry import (
     PlateGeometry,
@@ -30,12 +27,6 @@ from edge_ocr.reader.detect.geometry import (
 )
 from edge_ocr.reader.detect.glyphs import CharLine, LineParams, glyph_candidates, group_lines
 from edge_ocr.types import Box, PlateRegion
-
-
-class PlateDetector(Protocol):
-    def detect(self, gray: np.ndarray) -> list[PlateRegion]:
-        """Plate proposals in `gray` (BGR accepted), best first."""
-        ...
 
 
 @dataclass(frozen=True)
@@ -142,17 +133,3 @@ def _nms(props: list[_Proposal], iou: float) -> list[_Proposal]:
         if all(p.box.iou(k.box) <= iou for k in kept):
             kept.append(p)
     return kept
-
-
-DETECTORS: dict[str, Callable[[], PlateDetector]] = {
-    "charline": CharLineDetector,
-    "auto": CharLineDetector,
-}
-
-
-def make_detector(name: str = "auto") -> PlateDetector:
-    """The detector registered under `name` ('auto' is the best measured one)."""
-    try:
-        return DETECTORS[name]()
-    except KeyError:
-        raise ConfigError(f"detector: unknown name {name!r}; known: {sorted(DETECTORS)}") from None
