@@ -109,6 +109,7 @@ class MqttConfig:
 class SpoolConfig:
     path: str = "spool.sqlite3"  # relative paths are under $STATE_DIRECTORY when set
     max_events: int = _f(100000, min=1)
+    memory_events: int = _f(1000, min=1, max=1000000)  # held in memory while the spool cannot be written
 
 
 @dataclass(frozen=True)

@@ -180,6 +180,7 @@ class Runner:
             self.tracker.active,
             self._queue_depth(),
             sum(s.dropped() for s in self.sinks),
+            sum(s.failures() for s in self.sinks),
         )
         for sink in self.sinks:
             try:
@@ -200,7 +201,7 @@ class Runner:
             except Exception as e:  # noqa: BLE001
                 log.error("sink %s: close: %s", type(sink).__name__, e)
         self.notifier.close()
-        log.info("stopped: %s", self.stats.status_line(self.capture.stats, 0))
+        log.info("stopped: %s", self.stats.status_line(self.capture.stats, self._queue_depth()))
         return 0
 
 
@@ -238,7 +239,7 @@ def make_sinks(cfg: Config) -> list[Sink]:
         from edge_ocr.daemon.sinks.spool import Spool
 
         spool = Spool(state_path(cfg.spool.path), cfg.spool.max_events)
-        sinks.append(MqttSink(cfg.mqtt, cfg.source.camera, spool))
+        sinks.append(MqttSink(cfg.mqtt, cfg.source.camera, spool, max_held=cfg.spool.memory_events))
     return sinks
 
 

@@ -59,7 +59,13 @@ class StatsKeeper:
         return False
 
     def snapshot(
-        self, cap: CaptureStats, motion_skipped: int, active: int, depth: int, spool_dropped: int
+        self,
+        cap: CaptureStats,
+        motion_skipped: int,
+        active: int,
+        depth: int,
+        spool_dropped: int,
+        spool_failures: int = 0,
     ) -> Stats:
         """Rates since the previous snapshot, totals since start; resets the per-stage means."""
         now = self.mono()
@@ -85,6 +91,8 @@ class StatsKeeper:
             spool_dropped=spool_dropped,
             stage_ms=stage,
             rss_mb=round(rss_mb(), 1),
+            sink_errors=self.sink_errors,
+            spool_failures=spool_failures,
         )
 
     def status_line(self, cap: CaptureStats, depth: int) -> str:
@@ -93,6 +101,8 @@ class StatsKeeper:
             f"{self.frames_out / up:.1f} fps, {self.frames_out} frames, {self.events} events, "
             f"{cap.dropped} dropped, {cap.bad_frames + self.bad_frames} bad, queue {depth}"
         )
+        if self.sink_errors:
+            text += f", sink errors {self.sink_errors}"
         if cap.errors:
             text += f", source errors {cap.errors} ({cap.last_error})"
         return text

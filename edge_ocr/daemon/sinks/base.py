@@ -64,6 +64,8 @@ class Stats:
     spool_dropped: int
     stage_ms: dict[str, float] = field(default_factory=dict)
     rss_mb: float = 0.0
+    sink_errors: int = 0  # emits a sink refused (a log file that cannot be written, ...)
+    spool_failures: int = 0  # MQTT messages the spool could not take at once (held in memory, retried)
 
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
@@ -88,6 +90,12 @@ class Sink(Protocol):
         """Flush what is pending (up to `timeout` seconds) and release resources."""
         ...
 
-    def queue_depth(self) -> int: ...
+    def queue_depth(self) -> int:
+        """Messages still to deliver, wherever they wait (disk or memory)."""
+        ...
 
     def dropped(self) -> int: ...
+
+    def failures(self) -> int:
+        """Writes that failed and are being retried (counted, not lost)."""
+        ...

@@ -58,6 +58,9 @@ class JsonLinesSink:
     def dropped(self) -> int:
         return 0
 
+    def failures(self) -> int:
+        return 0  # a failed write raises; the runner counts it as a sink error
+
     def close(self, timeout: float = 0.0) -> None:
         if self._fh is not None and self.path != "-":
             self._fh.close()

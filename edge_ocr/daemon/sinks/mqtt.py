@@ -12,15 +12,22 @@ queue (paho calls on_publish while holding its own locks, so taking ours there c
 A spooled message is deleted only on its PUBACK; paho itself resends unacknowledged QoS 1 messages
 after a reconnect, and after a restart the spool is replayed from its head, so a consumer may see a
 duplicate (same event_id) but never misses an event.
+
+The connection's state (connected, refused with the broker's reason code, unreachable with the
+socket/TLS error, lost) is logged once per change: a wrong password or CA must not fail in silence,
+and a broker that stays away must not fill the journal.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import queue
+import sqlite3
 import ssl
+import sys
 import threading
 import time
 from pathlib import Path
@@ -31,9 +38,11 @@ import paho.mqtt.client as mqtt
 from edge_ocr import __version__
 from edge_ocr.daemon.config import MqttConfig
 from edge_ocr.daemon.sinks.base import Stats, event_to_json
-from edge_ocr.daemon.sinks.spool import Spool
+from edge_ocr.daemon.sinks.spool import HeldSpool, Spool, SpoolWriteError
 from edge_ocr.errors import ConfigError
 from edge_ocr.types import PlateEvent
+
+log = logging.getLogger("edge_ocr.daemon.mqtt")
 
 
 def read_password(cfg: MqttConfig, environ: dict[str, str] | None = None) -> str:
@@ -55,10 +64,21 @@ def read_password(cfg: MqttConfig, environ: dict[str, str] | None = None) -> str
 
 
 class MqttSink:
-    def __init__(self, cfg: MqttConfig, camera: str, spool: Spool, environ: dict[str, str] | None = None):
+    def __init__(
+        self,
+        cfg: MqttConfig,
+        camera: str,
+        spool: Spool,
+        environ: dict[str, str] | None = None,
+        max_held: int = 1000,
+    ):
         self.cfg = cfg
         self.camera = camera
         self.spool = spool
+        self.writer = HeldSpool(spool, max_held)
+        self.state = "starting"  # connected | refused: ... | unreachable: ... | lost: ...
+        self._acks_due: list[int] = []  # PUBACKed, but the spool could not delete them yet
+        self._final: tuple[int, int] | None = None  # (queue depth, dropped) once closed
         base = f"{cfg.topic_prefix}/{camera}"
         self.topics = {k: f"{base}/{k}" for k in ("availability", "event", "plate", "stats")}
         self._inbox: queue.Queue[tuple[str, int]] = queue.Queue()
@@ -94,21 +114,42 @@ class MqttSink:
         client.reconnect_delay_set(1, int(cfg.reconnect_max_s))
         client.max_inflight_messages_set(cfg.inflight)
         client.on_connect = self._on_connect
+        client.on_connect_fail = self._on_connect_fail
         client.on_disconnect = self._on_disconnect
         client.on_publish = self._on_publish
         return client
 
+    def _set_state(self, state: str, level: int, text: str) -> None:
+        """Log a connection state once, when it changes (paho retries every few seconds)."""
+        if state != self.state:
+            self.state = state
+            log.log(level, "MQTT %s:%d: %s", self.cfg.host, self.cfg.port, text)
+
     # paho callbacks (network thread): post, never block
     def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
-        if not reason.is_failure:
-            client.publish(self.topics["availability"], "online", qos=1, retain=True)
-            if self.cfg.discovery:
-                client.publish(self._discovery_topic(), json.dumps(self._discovery()), qos=1, retain=True)
-            self._connected.set()
-            self._inbox.put(("wake", 0))
+        if reason.is_failure:
+            why = f"{reason} (reason code {reason.value})"
+            self._set_state(f"refused: {why}", logging.ERROR, f"the broker refused the connection: {why}")
+            return
+        again = self.state.startswith("lost")
+        self._set_state("connected", logging.INFO, "reconnected" if again else "connected")
+        client.publish(self.topics["availability"], "online", qos=1, retain=True)
+        if self.cfg.discovery:
+            client.publish(self._discovery_topic(), json.dumps(self._discovery()), qos=1, retain=True)
+        self._connected.set()
+        self._inbox.put(("wake", 0))
+
+    def _on_connect_fail(self, client: mqtt.Client, userdata: Any) -> None:
+        # paho calls this inside its `except OSError`, so the socket or TLS error is still at hand.
+        exc = sys.exc_info()[1]
+        why = f"{type(exc).__name__}: {exc}" if exc is not None else "connection failed"
+        self._set_state(f"unreachable: {why}", logging.ERROR, f"cannot connect: {why}")
 
     def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
         self._connected.clear()
+        if self.state == "connected" and not self._stop.is_set():
+            why = f"{reason} (reason code {reason.value})"
+            self._set_state(f"lost: {why}", logging.WARNING, f"connection lost: {why}; reconnecting")
 
     def _on_publish(self, client: mqtt.Client, userdata: Any, mid: int, reason: Any, props: Any) -> None:
         self._inbox.put(("ack", mid))
@@ -123,11 +164,25 @@ class MqttSink:
             if kind == "ack":
                 seq = self._inflight.pop(mid, None)
                 if seq is not None:
-                    self.spool.ack(seq)
+                    self._acks_due.append(seq)
                     self.acked += 1
             elif kind == "quit":
                 return
-            self._send_more()
+            try:
+                self._ack_due()
+                self.writer.retry()
+                self._send_more()
+            except sqlite3.Error as e:  # an I/O error while reading: try again on the next wake-up
+                log.error("spool %s: %s", self.spool.path, e)
+
+    def _ack_due(self) -> None:
+        """Delete acknowledged messages; with the disk full they wait (a restart would resend them)."""
+        while self._acks_due:
+            try:
+                self.spool.ack(self._acks_due[0])
+            except SpoolWriteError:
+                return  # HeldSpool logs the same cause; retried on the next wake-up
+            self._acks_due.pop(0)
 
     def _send_more(self) -> None:
         room = self.cfg.inflight - len(self._inflight)
@@ -145,9 +200,9 @@ class MqttSink:
         if event.kind not in self.cfg.kinds:
             return
         payload = json.dumps(event_to_json(event), separators=(",", ":"))
-        self.spool.put(self.topics["event"], payload)
+        self.writer.put(self.topics["event"], payload)
         if event.kind in ("new", "update"):
-            self.spool.put(self.topics["plate"], payload, retain=True)
+            self.writer.put(self.topics["plate"], payload, retain=True)
         self._inbox.put(("wake", 0))
 
     def publish_stats(self, stats: Stats) -> None:
@@ -155,10 +210,18 @@ class MqttSink:
             self.client.publish(self.topics["stats"], json.dumps(stats.to_json()), qos=0)
 
     def queue_depth(self) -> int:
-        return self.spool.depth()
+        """Messages not yet acknowledged by the broker: in the spool plus held in memory."""
+        if self._final is not None:
+            return self._final[0]
+        return self.spool.depth() - len(self._acks_due) + self.writer.held()
 
     def dropped(self) -> int:
-        return self.spool.dropped()
+        if self._final is not None:
+            return self._final[1]
+        return self.spool.dropped() + self.writer.held_dropped
+
+    def failures(self) -> int:
+        return self.writer.failures
 
     def reopen(self) -> None:
         pass
@@ -166,11 +229,21 @@ class MqttSink:
     def close(self, timeout: float = 5.0) -> None:
         """Try to drain the spool for up to `timeout` seconds, then go offline; the rest stays spooled."""
         deadline = time.monotonic() + timeout
-        while self.spool.depth() and time.monotonic() < deadline:  # the broker may come back meanwhile
+        while self.queue_depth() and time.monotonic() < deadline:  # the broker may come back meanwhile
             self._inbox.put(("wake", 0))
             time.sleep(0.05)
+        self._stop.set()
         self._inbox.put(("quit", 0))
         self._thread.join(2.0)
+        self.writer.retry()
+        self._final = (self.queue_depth(), self.dropped())
+        if self.writer.held():
+            log.error(
+                "spool %s: %d messages could not be written and are lost: %s",
+                self.spool.path, self.writer.held(), self.writer.last_error,
+            )  # fmt: skip
+        elif self._final[0]:
+            log.info("spool %s: %d messages kept for the next start", self.spool.path, self._final[0])
         if self._connected.is_set():
             info = self.client.publish(self.topics["availability"], "offline", qos=1, retain=True)
             with contextlib.suppress(RuntimeError, ValueError):
