@@ -80,7 +80,13 @@ class Mosquitto:
 class Subscriber:
     """Collects messages on `topics`; persistent session so broker restarts lose nothing."""
 
-    def __init__(self, port: int, topics: list[str], client_id: str = "test-subscriber") -> None:
+    def __init__(
+        self,
+        port: int,
+        topics: list[str],
+        client_id: str = "test-subscriber",
+        auth: tuple[str, str] | None = None,
+    ) -> None:
         import threading
 
         import paho.mqtt.client as mqtt
@@ -90,6 +96,8 @@ class Subscriber:
         self.connected = threading.Event()
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=False)
         self.client.reconnect_delay_set(1, 2)
+        if auth is not None:
+            self.client.username_pw_set(*auth)
 
         def on_connect(client, userdata, flags, reason, props):  # type: ignore[no-untyped-def]
             for t in topics:

@@ -77,6 +77,7 @@ class MqttSink:
         self.spool = spool
         self.writer = HeldSpool(spool, max_held)
         self.state = "starting"  # connected | refused: ... | unreachable: ... | lost: ...
+        self._was_connected = False
         self._acks_due: list[int] = []  # PUBACKed, but the spool could not delete them yet
         self._final: tuple[int, int] | None = None  # (queue depth, dropped) once closed
         base = f"{cfg.topic_prefix}/{camera}"
@@ -131,8 +132,8 @@ class MqttSink:
             why = f"{reason} (reason code {reason.value})"
             self._set_state(f"refused: {why}", logging.ERROR, f"the broker refused the connection: {why}")
             return
-        again = self.state.startswith("lost")
-        self._set_state("connected", logging.INFO, "reconnected" if again else "connected")
+        self._set_state("connected", logging.INFO, "reconnected" if self._was_connected else "connected")
+        self._was_connected = True
         client.publish(self.topics["availability"], "online", qos=1, retain=True)
         if self.cfg.discovery:
             client.publish(self._discovery_topic(), json.dumps(self._discovery()), qos=1, retain=True)
