@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import stat
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -56,15 +57,24 @@ def _positive_int(text: str) -> int:
 
 
 def iter_inputs(inputs: Sequence[str]) -> Iterator[Path]:
-    """Files as given (even with odd suffixes: a bad file is reported), folders expanded sorted."""
+    """Files as given (even with odd suffixes: a bad file is reported), folders expanded sorted.
+
+    In a folder, a link that cannot be followed (a loop, a dangling target) is yielded too, so that
+    reading it reports why instead of skipping it without a word; symlinked folders are not entered."""
     for name in inputs:
         path = Path(name)
         if path.is_dir():
-            yield from sorted(
-                p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
-            )
+            yield from sorted(p for p in path.rglob("*") if _folder_entry(p))
         else:
             yield path
+
+
+def _folder_entry(p: Path) -> bool:
+    try:
+        mode = p.stat().st_mode
+    except OSError:
+        return p.is_symlink()  # a loop or a dangling link: reported when read
+    return p.suffix.lower() in IMAGE_SUFFIXES and not stat.S_ISDIR(mode)
 
 
 def cmd_read(args: argparse.Namespace) -> int:
@@ -88,7 +98,11 @@ def read_all(
     reported on stderr with its name and the rest still run. Exit code 1 if any file failed."""
     outdir = Path(annotate) if annotate else None
     if outdir is not None:
-        outdir.mkdir(parents=True, exist_ok=True)
+        try:
+            outdir.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            why = "exists and is not a folder" if isinstance(e, FileExistsError) else e.strerror or str(e)
+            raise ConfigError(f"--annotate {outdir}: {why}") from e
     failed = 0
     for path in iter_inputs(inputs):
         try:

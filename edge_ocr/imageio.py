@@ -6,6 +6,7 @@ truncated JPEG/PNG (which OpenCV would decode silently with a grey bottom) is re
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 
 import cv2
@@ -39,10 +40,19 @@ def _truncated(fmt: str, data: bytes) -> bool:
     return False
 
 
+def _file_kind(mode: int) -> str:
+    kinds = {stat.S_ISDIR: "a folder", stat.S_ISFIFO: "a FIFO", stat.S_ISSOCK: "a socket"}
+    kinds |= {stat.S_ISCHR: "a character device", stat.S_ISBLK: "a block device"}
+    return next((name for test, name in kinds.items() if test(mode)), "not a file")
+
+
 def load_image(path: str | Path, max_pixels: int = MAX_PIXELS) -> np.ndarray:
     """BGR uint8 image from a file; SourceError for missing, unreadable, huge, truncated or non-images."""
     path = Path(path)
     try:
+        mode = path.stat().st_mode  # before opening: open() on a FIFO would wait for a writer for ever
+        if not stat.S_ISREG(mode):
+            raise SourceError(f"{path}: not a regular file ({_file_kind(mode)})")
         data = path.read_bytes()
     except FileNotFoundError as e:
         raise SourceError(f"{path}: no such file") from e

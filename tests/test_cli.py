@@ -132,3 +132,52 @@ def test_module_entry_point_exit_code(tmp_path: Path) -> None:
         timeout=120,
     )
     assert r.returncode == 1 and "absent.png: no such file" in r.stderr and r.stdout == ""
+
+
+def _cli(*argv: str) -> subprocess.CompletedProcess[str]:
+    """The CLI as a child process with a timeout: a hang fails the test instead of stalling it."""
+    r = subprocess.run(
+        [sys.executable, "-m", "edge_ocr", *argv], capture_output=True, text=True, cwd=REPO_ROOT, timeout=120
+    )
+    assert "Traceback" not in r.stderr, r.stderr
+    return r
+
+
+def test_fifo_is_refused_not_waited_on(plate_png: Path, tmp_path: Path) -> None:
+    import os
+
+    fifo = tmp_path / "pipe.png"
+    os.mkfifo(fifo)
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    os.mkfifo(folder / "inner.jpg")
+    r = _cli("read", "--crop", str(fifo), str(folder), str(plate_png))
+    assert r.returncode == 1
+    assert f"{fifo}: not a regular file (a FIFO)" in r.stderr
+    assert f"{folder / 'inner.jpg'}: not a regular file (a FIFO)" in r.stderr
+    assert [json.loads(x)["file"] for x in r.stdout.splitlines()] == [str(plate_png)]
+
+
+def test_annotate_onto_an_existing_file_is_a_usage_error(plate_png: Path, tmp_path: Path) -> None:
+    taken = tmp_path / "out.txt"
+    taken.write_text("mine\n")
+    r = _cli("read", "--crop", "--annotate", str(taken), str(plate_png))
+    assert r.returncode == 2 and r.stdout == ""
+    assert f"--annotate {taken}: exists and is not a folder" in r.stderr
+    assert taken.read_text() == "mine\n"
+
+
+def test_symlink_loops_in_a_folder_are_reported(plate_png: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    (folder / "a.png").write_bytes(plate_png.read_bytes())
+    (folder / "loop.png").symlink_to("loop.png")
+    (folder / "ping").symlink_to("pong")
+    (folder / "pong").symlink_to("ping")
+    (folder / "again").symlink_to(".")  # a folder loop: not entered, so no endless walk
+    r = _cli("read", "--crop", str(folder))
+    assert r.returncode == 1
+    rows = [json.loads(x) for x in r.stdout.splitlines()]
+    assert [row["file"] for row in rows] == [str(folder / "a.png")]
+    for name in ("loop.png", "ping", "pong"):
+        assert f"{folder / name}: cannot read: Too many levels of symbolic links" in r.stderr, r.stderr

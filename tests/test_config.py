@@ -4,7 +4,14 @@ from pathlib import Path
 
 import pytest
 
-from edge_ocr.daemon.config import Config, config_from_dict, load_config, state_path
+from edge_ocr.daemon.config import (
+    Config,
+    DaemonConfig,
+    check_environment,
+    config_from_dict,
+    load_config,
+    state_path,
+)
 from edge_ocr.errors import ConfigError
 
 REPO = Path(__file__).resolve().parent.parent
@@ -45,6 +52,14 @@ def test_int_accepted_for_float() -> None:
         ("[source]\ncamera = 'a/b'\n", "source.camera"),
         ("[source]\nretry_min_s = 5.0\nretry_max_s = 1.0\n", "source.retry_max_s"),
         ("source = 3\n", "source"),
+        ("[tracker]\nend_after_s = nan\n", "tracker.end_after_s"),
+        ("[tracker]\ncooldown_s = inf\n", "tracker.cooldown_s"),
+        ("[source]\nfps = -inf\n", "source.fps"),
+        ("[mqtt]\nenabled = true\ndrain_timeout_s = 26.0\n", "mqtt.drain_timeout_s"),
+        (
+            "[mqtt]\nenabled = true\ndrain_timeout_s = 10.0\n[daemon]\nstop_timeout_s = 12.0\n",
+            "mqtt.drain_timeout_s",
+        ),
     ],
 )
 def test_bad_config_names_key(tmp_path: Path, text: str, key: str) -> None:
@@ -67,6 +82,29 @@ def test_no_sink_is_an_error() -> None:
 def test_example_config_is_valid() -> None:
     cfg = load_config(REPO / "systemd" / "edge-ocr.toml")
     assert cfg.mqtt.enabled
+    assert cfg.mqtt.tls or not cfg.mqtt.username  # never a password in clear
+    unit = (REPO / "systemd" / "edge-ocr.service").read_text()
+    assert f"TimeoutStopSec={cfg.daemon.stop_timeout_s:g}\n" in unit
+    assert cfg.daemon.stop_timeout_s == DaemonConfig().stop_timeout_s
+    assert check_environment(cfg) == []
+
+
+def test_nan_and_inf_are_refused_with_the_reason() -> None:
+    for value in (float("nan"), float("inf")):
+        with pytest.raises(ConfigError, match="'tracker.end_after_s' must be a finite number"):
+            config_from_dict({"tracker": {"end_after_s": value}})
+
+
+def test_files_and_password_warning_shared_by_check_config_and_run(tmp_path: Path) -> None:
+    on = {"enabled": True, "host": "broker.lan", "username": "cam"}
+    missing = config_from_dict({"mqtt": {**on, "tls": True, "password_file": str(tmp_path / "pw")}})
+    with pytest.raises(ConfigError, match="'mqtt.password_file'.*does not exist"):
+        check_environment(missing)
+    with pytest.raises(ConfigError, match="'mqtt.ca_file'"):
+        check_environment(config_from_dict({"mqtt": {**on, "tls": True, "ca_file": str(tmp_path / "ca")}}))
+    (warning,) = check_environment(config_from_dict({"mqtt": on}))
+    assert "tls = false" in warning and "broker.lan" in warning
+    assert check_environment(config_from_dict({"mqtt": {**on, "host": "127.0.0.1"}})) == []
 
 
 def test_state_path() -> None:
@@ -77,7 +115,7 @@ def test_state_path() -> None:
     assert state_path("/abs/x", {"STATE_DIRECTORY": "/s"}) == Path("/abs/x")
 
 
-def test_check_config_command(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_check_config_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from edge_ocr.cli import main
 
     assert main(["check-config", str(REPO / "systemd" / "edge-ocr.toml")]) == 0
@@ -86,3 +124,12 @@ def test_check_config_command(tmp_path: Path, capsys) -> None:  # type: ignore[n
     assert "'mqtt.prot'" in capsys.readouterr().err
     assert main(["check-config", str(write(tmp_path, "[known]\nfile = '/nonexistent/plates.txt'\n"))]) == 2
     assert "known.file" in capsys.readouterr().err
+    pw = write(
+        tmp_path,
+        "[mqtt]\nenabled = true\nhost = 'b.lan'\nusername = 'u'\npassword_file = '/nonexistent/pw'\n",
+    )
+    assert main(["check-config", str(pw)]) == 2
+    assert "mqtt.password_file" in capsys.readouterr().err
+    clear = write(tmp_path, "[mqtt]\nenabled = true\nhost = 'b.lan'\nusername = 'u'\n")
+    assert main(["check-config", str(clear)]) == 0
+    assert "warning: mqtt.username is set with tls = false" in capsys.readouterr().err

@@ -5,10 +5,8 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from pathlib import Path
 
-from edge_ocr.daemon.config import Config, load_config
-from edge_ocr.errors import ConfigError
+from edge_ocr.daemon.config import check_environment, load_config
 
 
 def build_run_parser(p: argparse.ArgumentParser) -> None:
@@ -18,6 +16,9 @@ def build_run_parser(p: argparse.ArgumentParser) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run the camera daemon until SIGTERM (or the end of a video/folder source)."""
+    from edge_ocr.daemon.signals import StopSignals
+
+    signals = StopSignals().install()  # before the slow imports and the model load
     from edge_ocr.daemon.runner import run_from_config
 
     logging.basicConfig(
@@ -25,7 +26,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         stream=sys.stderr,
         format="%(levelname)s %(name)s: %(message)s",  # journald adds the time
     )
-    return run_from_config(args.config)
+    return run_from_config(args.config, signals)
 
 
 def build_check_parser(p: argparse.ArgumentParser) -> None:
@@ -35,7 +36,8 @@ def build_check_parser(p: argparse.ArgumentParser) -> None:
 def cmd_check_config(args: argparse.Namespace) -> int:
     """Validate a config without opening the camera or loading a model; prints a short summary."""
     cfg = load_config(args.file)
-    _check_files(cfg)
+    for warning in check_environment(cfg):
+        sys.stderr.write(f"{args.file}: warning: {warning}\n")
     s, m = cfg.source, cfg.mqtt
     sys.stdout.write(
         f"{args.file}: ok\n"
@@ -48,17 +50,3 @@ def cmd_check_config(args: argparse.Namespace) -> int:
         f"  mqtt    {'off' if not m.enabled else f'{m.host}:{m.port} tls={m.tls} prefix={m.topic_prefix}'}\n"
     )
     return 0
-
-
-def _check_files(cfg: Config) -> None:
-    """Files named by the config that must exist at start-up (cameras may legitimately be absent)."""
-    named = {
-        "reader.model_dir": cfg.reader.model_dir,
-        "known.file": cfg.known.file,
-        "mqtt.ca_file": cfg.mqtt.ca_file,
-        "mqtt.cert_file": cfg.mqtt.cert_file,
-        "mqtt.key_file": cfg.mqtt.key_file,
-    }
-    for key, value in named.items():
-        if value and not Path(value).exists():
-            raise ConfigError(f"key '{key}': {value} does not exist")

@@ -8,6 +8,7 @@ fields; types and ranges are checked per field (metadata `min`, `max`, `choices`
 from __future__ import annotations
 
 import dataclasses
+import math
 import tomllib
 import typing
 from dataclasses import dataclass, field
@@ -135,6 +136,8 @@ class DaemonConfig:
     # A camera call blocked this long (a wedged driver) stops the watchdog pings so systemd
     # restarts the service; 0 disables. A camera that is merely gone is retried, never this.
     capture_stall_s: float = _f(0.0, min=0.0)
+    # The unit's TimeoutStopSec: shutdown (flush, stats, spool drain) must end before systemd kills it.
+    stop_timeout_s: float = _f(30.0, min=1.0, max=3600.0)
 
 
 @dataclass(frozen=True)
@@ -210,6 +213,8 @@ def _convert(value: Any, hint: Any, meta: Any, key: str, origin: str) -> Any:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise bad("must be a number")
         value = float(value)
+        if not math.isfinite(value):  # TOML allows nan and inf; no key here means them
+            raise bad("must be a finite number")
     elif hint is str and not isinstance(value, str):
         raise bad("must be a string")
     if "choices" in meta and value not in meta["choices"]:
@@ -219,6 +224,9 @@ def _convert(value: Any, hint: Any, meta: Any, key: str, origin: str) -> Any:
     if "max" in meta and value > meta["max"]:
         raise bad(f"must be <= {meta['max']}")
     return value
+
+
+SHUTDOWN_MARGIN_S = 5.0  # flushing the tracker, the last stats, closing: time the drain must leave
 
 
 def _check_cross(cfg: Config, origin: str) -> None:
@@ -233,6 +241,37 @@ def _check_cross(cfg: Config, origin: str) -> None:
         raise ConfigError(f"{origin}: keys 'mqtt.cert_file' and 'mqtt.key_file' go together")
     if not cfg.log.enabled and not cfg.mqtt.enabled:
         raise ConfigError(f"{origin}: key 'log.enabled' or 'mqtt.enabled': at least one sink is needed")
+    stop, drain = cfg.daemon.stop_timeout_s, cfg.mqtt.drain_timeout_s
+    if cfg.mqtt.enabled and drain + SHUTDOWN_MARGIN_S > stop:
+        raise ConfigError(
+            f"{origin}: key 'mqtt.drain_timeout_s' ({drain:g} s) must leave {SHUTDOWN_MARGIN_S:g} s of "
+            f"daemon.stop_timeout_s ({stop:g} s, the unit's TimeoutStopSec) for the rest of the shutdown"
+        )
+
+
+LOOPBACK = ("localhost", "127.0.0.1", "::1")
+
+
+def check_environment(cfg: Config) -> list[str]:
+    """What `check-config` and `run` both check beyond the file itself: the files it names exist
+    (ConfigError otherwise); returns warnings (a password sent without TLS)."""
+    named = {
+        "reader.model_dir": cfg.reader.model_dir,
+        "known.file": cfg.known.file,
+        "mqtt.password_file": cfg.mqtt.password_file if cfg.mqtt.enabled else "",
+        "mqtt.ca_file": cfg.mqtt.ca_file if cfg.mqtt.enabled else "",
+        "mqtt.cert_file": cfg.mqtt.cert_file if cfg.mqtt.enabled else "",
+        "mqtt.key_file": cfg.mqtt.key_file if cfg.mqtt.enabled else "",
+    }
+    for key, value in named.items():
+        if value and not Path(value).exists():
+            raise ConfigError(f"key '{key}': {value} does not exist")
+    m = cfg.mqtt
+    if m.enabled and m.username and not m.tls and m.host not in LOOPBACK:
+        return [
+            f"mqtt.username is set with tls = false: the password crosses the network to {m.host} in clear"
+        ]
+    return []
 
 
 def state_path(path: str, environ: dict[str, str] | None = None) -> Path:

@@ -9,8 +9,6 @@ the service; SIGTERM ends the loop, flushes the tracker (`end` events) and drain
 from __future__ import annotations
 
 import logging
-import signal
-import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -18,9 +16,10 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from edge_ocr.daemon.config import Config, load_config, state_path
+from edge_ocr.daemon.config import SHUTDOWN_MARGIN_S, Config, check_environment, load_config, state_path
 from edge_ocr.daemon.motion import MotionGate
 from edge_ocr.daemon.notify import Notifier
+from edge_ocr.daemon.signals import StopSignals
 from edge_ocr.daemon.sinks.base import Sink
 from edge_ocr.daemon.sinks.crops import CropSaver, crop_box
 from edge_ocr.daemon.sources import CameraFrame, CaptureThread, FrameSource, make_source
@@ -50,6 +49,7 @@ class Runner:
         crops: CropSaver | None = None,
         clock: Callable[[], float] = time.time,
         mono: Callable[[], float] = time.monotonic,
+        signals: StopSignals | None = None,
     ) -> None:
         self.cfg = cfg
         self.reader = reader
@@ -63,16 +63,15 @@ class Runner:
         self.tracker = PlateTracker(cfg.tracker, src.camera, _known_plates(cfg))
         self.gate = MotionGate(cfg.motion, analyse=cfg.tracker.require_motion)
         self.stats = StatsKeeper(src.camera, mono)
-        self._stop = threading.Event()
-        self._reopen = threading.Event()
+        self.signals = signals or StopSignals()
+        self._stop = self.signals.stop
+        self._reopen = self.signals.reopen
 
     def request_stop(self) -> None:
         self._stop.set()
 
     def install_signals(self) -> None:
-        signal.signal(signal.SIGTERM, lambda *_: self._stop.set())
-        signal.signal(signal.SIGINT, lambda *_: self._stop.set())
-        signal.signal(signal.SIGHUP, lambda *_: self._reopen.set())
+        self.signals.install()
 
     def run(self) -> int:
         """Loop until SIGTERM or the end of a finite input; returns the exit code (0 = clean)."""
@@ -189,15 +188,20 @@ class Runner:
                 log.error("sink %s: stats: %s", type(sink).__name__, e)
 
     def _shutdown(self) -> int:
+        """Within daemon.stop_timeout_s (the unit's TimeoutStopSec): the drain gets what is left of it
+        after the rest, never more than mqtt.drain_timeout_s, so systemd never kills a draining daemon."""
+        t0 = self.mono()
         self.notifier.stopping()
         self.capture.stop()
         self._dispatch(
             self.tracker.flush(self.clock() if self.capture.source.live else self.stats.last_ts), None
         )
         self._publish_stats()
+        left = self.cfg.daemon.stop_timeout_s - SHUTDOWN_MARGIN_S - (self.mono() - t0)
+        drain = max(0.0, min(self.cfg.mqtt.drain_timeout_s, left))
         for sink in self.sinks:
             try:
-                sink.close(self.cfg.mqtt.drain_timeout_s)
+                sink.close(drain)
             except Exception as e:  # noqa: BLE001
                 log.error("sink %s: close: %s", type(sink).__name__, e)
         self.notifier.close()
@@ -243,17 +247,19 @@ def make_sinks(cfg: Config) -> list[Sink]:
     return sinks
 
 
-def build_runner(cfg: Config) -> Runner:
+def build_runner(cfg: Config, signals: StopSignals | None = None) -> Runner:
     crops = None
     if cfg.crops.enabled:
         crops = CropSaver(state_path(cfg.crops.dir), int(cfg.crops.quota_mb * 1024 * 1024), cfg.crops.kinds)
     reader = make_reader(cfg)
-    return Runner(cfg, reader, make_source(cfg.source), make_sinks(cfg), Notifier(), crops)
+    return Runner(cfg, reader, make_source(cfg.source), make_sinks(cfg), Notifier(), crops, signals=signals)
 
 
-def run_from_config(path: str) -> int:
-    """`edge-ocr run --config FILE`: errors from our hierarchy propagate to the CLI's exit codes."""
+def run_from_config(path: str, signals: StopSignals | None = None) -> int:
+    """`edge-ocr run --config FILE`: errors from our hierarchy propagate to the CLI's exit codes.
+    Pass signals already installed (cli.py does, before importing this module)."""
+    signals = signals or StopSignals().install()
     cfg = load_config(path)
-    runner = build_runner(cfg)
-    runner.install_signals()
-    return runner.run()
+    for warning in check_environment(cfg):
+        log.warning("%s: %s", path, warning)
+    return build_runner(cfg, signals).run()

@@ -6,6 +6,7 @@ decode is a BadFrame (skipped and counted), not the end of the run.
 
 from __future__ import annotations
 
+import stat
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -66,7 +67,10 @@ class FolderSource:
     @staticmethod
     def _decode(path: Path) -> np.ndarray:
         try:
-            if path.stat().st_size > MAX_FILE_BYTES:
+            st = path.stat()
+            if not stat.S_ISREG(st.st_mode):  # a FIFO would block np.fromfile for ever
+                raise BadFrame(f"{path}: not a regular file")
+            if st.st_size > MAX_FILE_BYTES:
                 raise BadFrame(f"{path}: larger than {MAX_FILE_BYTES} bytes")
             data = np.fromfile(path, dtype=np.uint8)
         except OSError as e:
