@@ -125,3 +125,26 @@ def test_crop_save_costs_the_same_with_100_or_10000_files(tmp_path: Path) -> Non
         assert not (folder / "old00000.jpg").exists() and (folder / "old00003.jpg").exists()
     print(f"median ms per crop save: 100 files {ms[100]:.3f}, 10,000 files {ms[10_000]:.3f}")
     assert ms[10_000] < 3 * ms[100] + 1.0
+
+
+def test_files_the_daemon_writes_are_private_whatever_the_umask(tmp_path: Path) -> None:
+    from edge_ocr.daemon.sinks.spool import Spool
+
+    old = os.umask(0o022)
+    try:
+        log = JsonLinesSink(str(tmp_path / "logs" / "events.jsonl"))
+        log.emit(event())
+        spool = Spool(tmp_path / "state" / "spool.sqlite3")
+        spool.put("t", "x")
+        saver = CropSaver(tmp_path / "state" / "crops", 10**9)
+        crop = saver.save(event(), np.zeros((20, 40, 3), np.uint8))
+    finally:
+        os.umask(old)
+    assert crop is not None
+    files = [tmp_path / "logs" / "events.jsonl", crop, *(tmp_path / "state").glob("spool.sqlite3*")]
+    assert len(files) == 5  # the log, a crop, the spool with its -wal and -shm
+    assert {f.name: oct(f.stat().st_mode & 0o777) for f in files} == {f.name: "0o600" for f in files}
+    folders = [tmp_path / "logs", tmp_path / "state", tmp_path / "state" / "crops"]
+    assert [oct(d.stat().st_mode & 0o777) for d in folders] == ["0o700"] * 3
+    spool.close()
+    log.close()

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import IO
 
 from edge_ocr.daemon.sinks.base import Stats, event_to_json
+from edge_ocr.daemon.sinks.private import create_private
 from edge_ocr.errors import SinkError
 from edge_ocr.types import PlateEvent
 
@@ -30,7 +31,7 @@ class JsonLinesSink:
         if self._fh is not None:
             self._fh.close()
         try:
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            create_private(Path(self.path))  # plate reads are personal data: 0600, folders 0700
             self._fh = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - lives as long as the sink
         except OSError as e:
             raise SinkError(f"{self.path}: cannot open log: {e.strerror or e}") from e
