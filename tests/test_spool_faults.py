@@ -178,3 +178,23 @@ def test_spool_that_cannot_open_is_a_config_error(tmp_path: Path) -> None:
     (tmp_path / "junk.sqlite3").write_bytes(b"this is not a database" * 100)
     with pytest.raises(ConfigError, match=r"junk.sqlite3: cannot open the spool: file is not a database"):
         Spool(tmp_path / "junk.sqlite3")
+
+
+def test_run_with_a_spool_that_cannot_open_exits_2_naming_it(tmp_path: Path) -> None:
+    import sys
+
+    (tmp_path / "taken").write_text("a file where the spool's folder should be\n")
+    spool = tmp_path / "taken" / "spool.sqlite3"
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(
+        f'[source]\nkind = "folder"\nuri = "{tmp_path}"\n[mqtt]\nenabled = true\nhost = "127.0.0.1"\nport = 1\n'
+        f'[spool]\npath = "{spool}"\n'
+    )
+    repo = Path(__file__).resolve().parent.parent
+    r = subprocess.run(
+        [sys.executable, "-m", "edge_ocr", "run", "--config", str(cfg)],
+        capture_output=True, text=True, cwd=repo, timeout=120,
+    )  # fmt: skip
+    assert r.returncode == 2, r.stderr
+    assert f"edge-ocr: {spool}: cannot open the spool: Not a directory" in r.stderr
+    assert "Traceback" not in r.stderr
