@@ -7,6 +7,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import pytest
 
 from edge_ocr.daemon.config import MqttConfig
 from edge_ocr.daemon.sinks.base import EVENT_SCHEMA, Stats, event_to_json
@@ -59,7 +60,7 @@ def test_log_sink_kinds_and_reopen(tmp_path: Path) -> None:
     assert [e["event_id"] for e in new] == ["id3"]
 
 
-def test_log_sink_stats_lines(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_log_sink_stats_lines(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     sink = JsonLinesSink("-", stats=True)
     stats = Stats("gate", 12.345, 9.99, 4.444, 100, 50, 49, 1, 0, 0, 2, 0, 0, 0, {"detect": 12.3456})
     sink.publish_stats(stats)
