@@ -1,0 +1,1 @@
+"""Plate detector: data, composites, model, training, export and card (workstation, TensorFlow)."""

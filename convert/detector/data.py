@@ -1,0 +1,168 @@
+"""Scene photos with plate boxes: loading, the by-photo split, augmentation and CenterNet targets.
+
+The split is a stable hash of the file stem (not a random draw) so that every run, and every later
+evaluation, holds out the same photos without storing a list; ~15 % per source is held out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from edge_ocr.reader.detect.cnn import PAD_VALUE, letterbox
+
+TRAIN_SETS = ("openimages-rf", "andrewmvd-kaggle", "india-aslan")
+EVAL_ONLY_SETS = ("romania-dashcam", "bangladesh-dhaka")
+HELDOUT_PCT = 15
+NEG_TRAIN_HALF = 0  # negatives whose hash bucket is 0 may be used in training; bucket 1 stays held out
+
+
+def bucket(name: str, mod: int = 100) -> int:
+    """Stable bucket of a file stem (md5), the same on every machine and Python run."""
+    return int(hashlib.md5(name.encode("utf-8")).hexdigest()[:8], 16) % mod
+
+
+def is_heldout(stem: str) -> bool:
+    return bucket(stem) < HELDOUT_PCT
+
+
+def negative_half(name: str) -> int:
+    """0: may be used for training (hard negatives/backgrounds); 1: never seen, for evaluation."""
+    return bucket(name, 2)
+
+
+@dataclass(frozen=True)
+class Scene:
+    """One photo: source set, path and plate boxes (N, 4) [x, y, w, h] in its pixels."""
+
+    source: str
+    path: Path
+    boxes: np.ndarray
+
+
+def read_boxes(path: Path) -> np.ndarray:
+    rows = []
+    if path.exists():
+        for line in path.read_text().splitlines():
+            parts = line.split()
+            if len(parts) >= 4:
+                rows.append([float(v) for v in parts[:4]])
+    return np.array(rows, np.float32).reshape(-1, 4)
+
+
+def load_set(data: Path, name: str) -> list[Scene]:
+    d = data / "scenes" / name
+    return [
+        Scene(name, p, read_boxes(d / "labels" / f"{p.stem}.txt"))
+        for p in sorted((d / "images").iterdir())
+        if p.suffix.lower() in (".jpg", ".jpeg", ".png")
+    ]
+
+
+def split_scenes(data: Path) -> tuple[list[Scene], list[Scene]]:
+    """(train, held-out) over the three training sets, by photo."""
+    train: list[Scene] = []
+    held: list[Scene] = []
+    for name in TRAIN_SETS:
+        for s in load_set(data, name):
+            (held if is_heldout(s.path.stem) else train).append(s)
+    return train, held
+
+
+def negatives(data: Path, half: int) -> list[Path]:
+    d = data / "negatives"
+    return [p for p in sorted(d.iterdir()) if p.suffix.lower() in (".jpg", ".jpeg", ".png") and negative_half(p.name) == half]
+
+
+def random_view(
+    img: np.ndarray, boxes: np.ndarray, size: tuple[int, int], rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """A random zoom/crop/flip of `img` letterboxed to `size`, boxes mapped with it.
+
+    Zooming in (up to 2.5x) teaches large close plates; zooming out (down to 0.6x) pads the frame and
+    makes plates as small as in a 1280x720 photo shrunk to 320 px.
+    """
+    w, h = size
+    ih, iw = img.shape[:2]
+    base = min(w / iw, h / ih)
+    s = base * float(np.exp(rng.uniform(np.log(0.6), np.log(2.5))))
+    tx = rng.uniform(min(0.0, w - iw * s), max(0.0, w - iw * s))
+    ty = rng.uniform(min(0.0, h - ih * s), max(0.0, h - ih * s))
+    flip = rng.random() < 0.5
+    m = np.array([[-s if flip else s, 0, (tx + iw * s) if flip else tx], [0, s, ty]], np.float32)
+    out = cv2.warpAffine(img, m, (w, h), flags=cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR, borderValue=(PAD_VALUE,) * 3)
+    b = boxes.copy() * s
+    if flip:  # the warp maps x to tx + s * (iw - x): the box's right edge becomes its left
+        b[:, 0] = iw * s - b[:, 0] - b[:, 2]
+    b[:, 0] += tx
+    b[:, 1] += ty
+    return out, clip_boxes(b, size)
+
+
+def clip_boxes(b: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Clip to the canvas; plates less than half inside are dropped (the target would mislead)."""
+    w, h = size
+    x0, y0 = np.clip(b[:, 0], 0, w), np.clip(b[:, 1], 0, h)
+    x1, y1 = np.clip(b[:, 0] + b[:, 2], 0, w), np.clip(b[:, 1] + b[:, 3], 0, h)
+    area = np.maximum(b[:, 2] * b[:, 3], 1e-6)
+    keep = ((x1 - x0) * (y1 - y0) / area >= 0.5) & (x1 - x0 >= 2) & (y1 - y0 >= 1)
+    return np.stack([x0, y0, x1 - x0, y1 - y0], axis=1)[keep].astype(np.float32)
+
+
+def photometric(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Brightness/contrast/colour cast, low light, blur, noise and JPEG: the cameras the device meets."""
+    x: np.ndarray = img.astype(np.float32)
+    x = x * rng.uniform(0.5, 1.3) + rng.uniform(-30, 30)
+    x = x * rng.uniform(0.85, 1.15, size=3)[None, None, :]
+    if rng.random() < 0.2:  # night: dark and noisy
+        x = x * rng.uniform(0.2, 0.5)
+    if rng.random() < 0.3:
+        x = cv2.GaussianBlur(x, (0, 0), rng.uniform(0.4, 1.3))
+    if rng.random() < 0.4:
+        x = x + rng.normal(0, rng.uniform(2, 10), x.shape)
+    out: np.ndarray = np.clip(x, 0, 255).astype(np.uint8)
+    if rng.random() < 0.3:
+        ok, enc = cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(30, 90))])
+        dec = cv2.imdecode(enc, cv2.IMREAD_COLOR) if ok else None
+        out = out if dec is None else dec
+    if rng.random() < 0.1:
+        out = cv2.cvtColor(cv2.cvtColor(out, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)
+    return out
+
+
+def targets(boxes: np.ndarray, size: tuple[int, int], stride: int) -> np.ndarray:
+    """(H/s, W/s, 6) float32: heat, off x, off y, sqrt w, sqrt h, regression mask.
+
+    The heat is an elliptical Gaussian (sigma = box side / 6, at least 0.6 cell) because plates are
+    ~4:1 and a round blob would either spill over the car or miss the plate's ends.
+    """
+    w, h = size
+    gw, gh = w // stride, h // stride
+    t = np.zeros((gh, gw, 6), np.float32)
+    ys, xs = np.mgrid[0:gh, 0:gw].astype(np.float32)
+    for x, y, bw, bh in boxes:
+        cx, cy = (x + bw / 2) / stride, (y + bh / 2) / stride
+        j, i = min(gw - 1, int(cx)), min(gh - 1, int(cy))
+        sx, sy = max(0.6, bw / stride / 6), max(0.6, bh / stride / 6)
+        g = np.exp(-((xs - j) ** 2) / (2 * sx * sx) - ((ys - i) ** 2) / (2 * sy * sy))
+        t[..., 0] = np.maximum(t[..., 0], g)
+        t[i, j, 0] = 1.0
+        t[i, j, 1:6] = [cx - j, cy - i, np.sqrt(bw / w), np.sqrt(bh / h), 1.0]
+    return t
+
+
+def load_image(path: Path) -> np.ndarray:
+    img = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if img is None:
+        raise OSError(f"{path}: unreadable image")
+    return img
+
+
+def eval_input(img: np.ndarray, size: tuple[int, int], channels: int) -> tuple[np.ndarray, float]:
+    """Exactly the device's preprocessing (letterbox from cnn.py) as a float [0, 1] array."""
+    canvas, scale = letterbox(img, size, channels)
+    return canvas.astype(np.float32) / 255.0, scale

@@ -1,0 +1,82 @@
+"""The detector network and its losses (CenterNet family, anchor-free, one output tensor).
+
+Layout: stem 3x3/2 -> depthwise-separable stages at strides 4, 8, 16, 32 -> a small top-down path
+(nearest upsampling + add) back to stride 4 -> one 3x3 depthwise + 1x1 head with 5 sigmoid channels.
+Stride 4 because plates in a 1280x720 frame shrunk to 320 px are often only 6-10 px tall; ReLU and
+BatchNorm only, so every op has an int8 kernel in LiteRT and folds cleanly in ONNX QDQ.
+One output tensor (heat, offset, sqrt size concatenated) because the shared backends return one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+import tensorflow as tf
+from keras import layers
+
+
+def _conv_bn(x: Any, ch: int, k: int = 1, stride: int = 1) -> Any:
+    x = layers.Conv2D(ch, k, strides=stride, padding="same", use_bias=False)(x)
+    x = layers.BatchNormalization(momentum=0.97)(x)
+    return layers.ReLU()(x)
+
+
+def _sep(x: Any, ch: int, stride: int = 1) -> Any:
+    """Depthwise 3x3 + BN + ReLU, pointwise 1x1 + BN + ReLU; residual when the shape allows."""
+    y = layers.DepthwiseConv2D(3, strides=stride, padding="same", use_bias=False)(x)
+    y = layers.BatchNormalization(momentum=0.97)(y)
+    y = layers.ReLU()(y)
+    y = _conv_bn(y, ch)
+    if stride == 1 and x.shape[-1] == ch:
+        y = layers.Add()([x, y])
+    return y
+
+
+def build(input_hw: tuple[int, int], channels: int = 3, width: float = 1.0) -> keras.Model:
+    """The detector for an (h, w) input; `width` scales every channel count (1.0: ~120 k params)."""
+    c = [max(8, int(round(v * width / 8)) * 8) for v in (16, 32, 48, 96, 128)]
+    inp = keras.Input((*input_hw, channels), name="input")
+    x = _conv_bn(inp, c[0], 3, 2)  # /2
+    x = _sep(x, c[1], 2)  # /4
+    s4 = _sep(x, c[1])
+    x = _sep(s4, c[2], 2)  # /8
+    s8 = _sep(_sep(x, c[2]), c[2])
+    x = _sep(s8, c[3], 2)  # /16
+    s16 = _sep(_sep(x, c[3]), c[3])
+    x = _sep(s16, c[4], 2)  # /32: context of a whole car
+    x = _sep(_sep(x, c[4]), c[4])
+    x = _up_add(x, s16, c[2])
+    x = _up_add(x, s8, c[2])
+    x = _up_add(x, s4, c[1])
+    x = _sep(x, c[1])
+    heat = layers.Conv2D(1, 1, bias_initializer=keras.initializers.Constant(-4.6))(x)  # prior p = 0.01
+    box = layers.Conv2D(4, 1)(x)
+    out = layers.Activation("sigmoid")(layers.Concatenate()([heat, box]))
+    return keras.Model(inp, out, name="plate_detector")
+
+
+def _up_add(x: Any, skip: Any, ch: int) -> Any:
+    x = layers.UpSampling2D(2, interpolation="nearest")(_conv_bn(x, ch))
+    return _sep(layers.Add()([x, _conv_bn(skip, ch)]), ch)
+
+
+def focal_loss(gt: tf.Tensor, pred: tf.Tensor) -> tf.Tensor:
+    """CenterNet's penalty-reduced focal loss (alpha 2, beta 4), normalised by the plate count."""
+    pred = tf.clip_by_value(pred, 1e-4, 1 - 1e-4)
+    pos = tf.cast(gt >= 1.0, tf.float32)
+    pos_l = -tf.math.log(pred) * tf.square(1 - pred) * pos
+    neg_l = -tf.math.log(1 - pred) * tf.square(pred) * tf.pow(1 - gt, 4.0) * (1 - pos)
+    n = tf.maximum(tf.reduce_sum(pos), 1.0)
+    return (tf.reduce_sum(pos_l) + tf.reduce_sum(neg_l)) / n
+
+
+def detector_loss(y: tf.Tensor, pred: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+    """(total, heat, box): L1 on offset and sqrt size at plate centres, size weighted 5x because its
+    values (0.1-0.5) are small against the offsets (0-1) and matter most for IoU."""
+    heat = focal_loss(y[..., 0], pred[..., 0])
+    mask = y[..., 5:6]
+    n = tf.maximum(tf.reduce_sum(mask), 1.0)
+    err = tf.abs(pred[..., 1:5] - y[..., 1:5]) * mask * tf.constant([1.0, 1.0, 5.0, 5.0])
+    box = tf.reduce_sum(err) / n
+    return heat + box, heat, box

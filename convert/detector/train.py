@@ -1,0 +1,151 @@
+"""Training loop: a mixed batch stream (real photos, composites, plate-free frames) and cosine LR decay.
+
+The learning rate decays to ~0 so the BatchNorm moving statistics have caught up with the weights by
+the end (TOOLCHAIN.md: after short training they lag and the exported model inherits the lag); a
+final pass in inference mode re-estimates them anyway (recompute_bn).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from convert.detector import data
+from convert.detector.composite import make_composites
+
+log = logging.getLogger("convert.detector")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    width: int = 320
+    height: int = 192
+    channels: int = 3
+    stride: int = 4
+    steps: int = 3000
+    batch: int = 16
+    lr: float = 3e-3
+    model_width: float = 1.0
+    composites: int = 800
+    p_real: float = 0.6
+    p_synth: float = 0.3  # the rest: plate-free frames (training half of negatives/)
+    seed: int = 0
+    checkpoint_steps: tuple[int, ...] = ()
+    budget_s: float = 0.0  # >0: cosine over wall time and stop when spent (a shared, contended CPU)
+    schedule_steps: int = 0  # LR cosine length; 0: `steps` (a short comparison run can follow a long one's LR)
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return (self.width, self.height)
+
+
+class Stream:
+    """Endless augmented batches; all photos are decoded once and kept in memory (~1 GB at most)."""
+
+    def __init__(self, cfg: TrainConfig, train: list[data.Scene], negs: list[Path], quick: bool = False) -> None:
+        self.cfg = cfg
+        self.rng = np.random.default_rng(cfg.seed)
+        self.real = [(data.load_image(s.path), s.boxes) for s in train]
+        self.negs = [data.load_image(p) for p in negs]
+        n = 16 if quick else cfg.composites
+        self.synth_imgs, self.synth_boxes = make_composites(negs, n, (512, 288), cfg.seed + 1)
+
+    def sample(self) -> tuple[np.ndarray, np.ndarray]:
+        r = self.rng.random()
+        if r < self.cfg.p_real or not (self.negs or len(self.synth_imgs)):
+            img, boxes = self.real[int(self.rng.integers(len(self.real)))]
+        elif r < self.cfg.p_real + self.cfg.p_synth or not self.negs:
+            k = int(self.rng.integers(len(self.synth_imgs)))
+            img, boxes = self.synth_imgs[k], self.synth_boxes[k]
+        else:
+            img, boxes = self.negs[int(self.rng.integers(len(self.negs)))], np.zeros((0, 4), np.float32)
+        view, b = data.random_view(img, boxes, self.cfg.size, self.rng)
+        if self.cfg.channels == 1:
+            view = data.cv2.cvtColor(view, data.cv2.COLOR_BGR2GRAY)[..., None]
+        return data.photometric(view, self.rng) if self.cfg.channels == 3 else view, b
+
+    def batches(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        c = self.cfg
+        while True:
+            xs, ys = [], []
+            for _ in range(c.batch):
+                img, b = self.sample()
+                xs.append(img.reshape(c.height, c.width, c.channels))
+                ys.append(data.targets(b, c.size, c.stride))
+            yield np.stack(xs).astype(np.float32) / 255.0, np.stack(ys)
+
+
+def make_step(model: Any, opt: Any) -> Any:
+    import tensorflow as tf
+
+    from convert.detector.model import detector_loss
+
+    @tf.function
+    def step(x: tf.Tensor, y: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+        with tf.GradientTape() as tape:
+            pred = model(x, training=True)
+            total, heat, box = detector_loss(y, pred)
+        grads = tape.gradient(total, model.trainable_variables)
+        opt.apply_gradients(zip(grads, model.trainable_variables, strict=True))
+        return total, heat, box
+
+    return step
+
+
+def recompute_bn(model: Any, stream: Stream, batches: int = 20) -> None:
+    """Re-estimate BatchNorm moving statistics with the final weights (momentum 0 = plain average)."""
+    import keras
+
+    bns = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
+    for bn in bns:
+        bn.momentum = 1.0 - 1.0 / batches
+    it = stream.batches()
+    for _ in range(batches * 2):
+        model(next(it)[0], training=True)
+    for bn in bns:
+        bn.momentum = 0.97
+
+
+def train(cfg: TrainConfig, data_dir: Path, out: Path, quick: bool = False) -> Any:
+    """Train, checkpointing at cfg.checkpoint_steps and at the end; returns the Keras model."""
+    import keras
+
+    from convert.detector.model import build
+
+    train_set, _ = data.split_scenes(data_dir)
+    negs = data.negatives(data_dir, data.NEG_TRAIN_HALF)
+    if quick:
+        train_set, negs = train_set[:24], negs[:8]
+    stream = Stream(cfg, train_set, negs, quick)
+    model = build((cfg.height, cfg.width), cfg.channels, cfg.model_width)
+    opt = keras.optimizers.Adam(cfg.lr)
+    step = make_step(model, opt)
+    out.mkdir(parents=True, exist_ok=True)
+    it, t0, hist = stream.batches(), time.time(), []
+    for i in range(1, cfg.steps + 1):
+        frac = (time.time() - t0) / cfg.budget_s if cfg.budget_s else (i - 1) / (cfg.schedule_steps or cfg.steps)
+        if frac >= 1.0:
+            break
+        opt.learning_rate.assign(cfg.lr * (0.01 + 0.99 * 0.5 * (1 + np.cos(np.pi * min(1.0, frac)))))
+        x, y = next(it)
+        total, heat, box = step(x, y)
+        hist.append([float(total), float(heat), float(box)])
+        if i % 50 == 0:
+            m = np.mean(hist[-50:], axis=0)
+            log.info("step %d loss %.3f heat %.3f box %.3f  %.1f s", i, m[0], m[1], m[2], time.time() - t0)
+        if i in cfg.checkpoint_steps:  # moving statistics are unused in training mode: safe mid-run
+            recompute_bn(model, stream)
+            model.save_weights(str(out / f"step{i}.weights.h5"))
+    recompute_bn(model, stream)
+    model.save_weights(str(out / "final.weights.h5"))
+    (out / "train_config.json").write_text(json.dumps({**asdict(cfg), "train_photos": len(train_set),
+                                                       "negatives_train_half": len(negs),
+                                                       "steps_done": len(hist), "seconds": time.time() - t0}, indent=1))
+    return model
