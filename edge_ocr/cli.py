@@ -39,6 +39,13 @@ def build_read_parser(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threads", type=_positive_int, default=1, help="inference threads (default 1)")
     p.add_argument("--annotate", metavar="OUTDIR", default=None, help="write annotated copies here")
     p.add_argument(
+        "--detector",
+        default="auto",
+        choices=("auto", "cnn", "lines"),
+        help="plate detector: cnn (learned, models/plate-detector), lines (character-line finder); "
+        "auto: cnn when its model is present",
+    )
+    p.add_argument(
         "--mode",
         default="plate",
         choices=("plate", "text"),
@@ -85,7 +92,14 @@ def cmd_read(args: argparse.Namespace) -> int:
         return read_all(args.inputs, args.annotate, text_read_one(args))
     from edge_ocr.reader.pipeline import Reader
 
-    reader = Reader(args.model, backend=args.backend, fmt=args.fmt, region=args.region, threads=args.threads)
+    reader = Reader(
+        args.model,
+        backend=args.backend,
+        fmt=args.fmt,
+        region=args.region,
+        threads=args.threads,
+        detector=args.detector,
+    )
     return read_all(
         args.inputs, args.annotate, lambda path, outdir: _read_one(reader, path, args.crop, outdir)
     )

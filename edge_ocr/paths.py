@@ -25,3 +25,7 @@ def models_root() -> Path:
 
 def default_model_dir(name: str = "plate-chars") -> Path:
     return models_root() / name
+
+
+def default_detector_dir() -> Path:
+    return default_model_dir("plate-detector")

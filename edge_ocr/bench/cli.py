@@ -64,6 +64,12 @@ def _data_options(p: argparse.ArgumentParser) -> None:
         "--negatives", default=None, metavar="DIR", help="e2e: plate-free frames for false positives"
     )
     p.add_argument("--top-n", type=int, default=5, help="N of top-N accuracy (default 5)")
+    p.add_argument(
+        "--detector",
+        default="auto",
+        choices=("auto", "cnn", "lines"),
+        help="e2e: plate detector (default auto)",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
 
 

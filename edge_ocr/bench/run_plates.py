@@ -102,7 +102,9 @@ def open_reader(args: argparse.Namespace, backend: str, fmt: str) -> tuple[Plate
     from edge_ocr.reader.pipeline import Reader
 
     sha = ModelSpec.load(args.model, fmt, backend).sha256
-    return Reader(args.model, backend, fmt, args.region, args.threads), sha
+    return Reader(
+        args.model, backend, fmt, args.region, args.threads, detector=getattr(args, "detector", "auto")
+    ), sha
 
 
 def _datasets(kind: str, args: argparse.Namespace) -> list[tuple[str, list[Item], bool]]:

@@ -85,6 +85,7 @@ class Reader:
         self.frame: FrameParams = frame_p
         self.rank: RankParams = rank_p
         self.detector_name = detector
+        self.threads = threads
         self._detector: PlateDetector | None = None
         self.timer = StageClock(clock)
 
@@ -113,7 +114,7 @@ class Reader:
         self.timer.laps = dict.fromkeys(STAGES, 0.0)
         gray = to_gray(image)
         t0 = self.timer.clock()
-        regions = self._detect(gray, detect_image)
+        regions = self._detect(image, gray, detect_image)
         self.timer.lap("detect", t0)
         colour = colour_of(image)
         reads = []
@@ -131,16 +132,22 @@ class Reader:
         frame_hw = (int(image.shape[0]), int(image.shape[1]))
         return _nms(rank_reads(reads, self.rank, frame_hw), self.frame.nms_iou)
 
-    def _detect(self, gray: np.ndarray, detect_image: np.ndarray | None) -> list[PlateRegion]:
+    def _detect(
+        self, image: np.ndarray, gray: np.ndarray, detect_image: np.ndarray | None
+    ) -> list[PlateRegion]:
+        """Proposals on the frame (a learned detector may want its colour), or on its small view
+        cut again from the full-resolution grey frame."""
         if self._detector is None:
-            self._detector = make_detector(self.detector_name)
+            self._detector = make_detector(self.detector_name, self.threads)
         n = self.frame.max_regions
         if detect_image is None:
-            return self._detector.detect(gray)[:n]
-        small_gray = to_gray(detect_image)
-        return [upscale(r, gray, small_gray.shape) for r in self._detector.detect(small_gray)[:n]]
+            return self._detector.detect(image)[:n]
+        small_shape = detect_image.shape[:2]
+        return [upscale(r, gray, small_shape) for r in self._detector.detect(detect_image)[:n]]
 
-    def _read(self, crop: np.ndarray, region: PlateRegion, view: LineView | None, detected: bool) -> PlateRead | None:
+    def _read(
+        self, crop: np.ndarray, region: PlateRegion, view: LineView | None, detected: bool
+    ) -> PlateRead | None:
         """Read one rectified crop of `region`; on a detected plate, boxes go back to frame pixels."""
         hint: Sequence[CharBox] = region.char_boxes
         line = self.line.read(crop, hint, view, detected, self.timer)
@@ -151,7 +158,14 @@ class Reader:
         if detected:
             chars = [to_frame(c, crop.shape, region.corners) for c in chars]
         return PlateRead(
-            top.plate, top.confidence, reg, top.matches_pattern, region.box, region.corners, cands, tuple(chars)
+            top.plate,
+            top.confidence,
+            reg,
+            top.matches_pattern,
+            region.box,
+            region.corners,
+            cands,
+            tuple(chars),
         )
 
     def _part_of_row(self, read: PlateRead) -> bool:

@@ -3,7 +3,9 @@
 A detector takes a frame (grey, BGR accepted) and returns plate proposals, best first, each with its
 box, corners and a rectified grey crop (`PlateRegion`). Each detector is one module here, registered
 below by name and imported only when asked for: `lines` (lines.py, the character-line finder, with
-glyphs.py and geometry.py) needs only OpenCV; a learned detector adds a model file. This package may
+glyphs.py and geometry.py) needs only OpenCV; `cnn` (cnn.py, the learned int8 detector of
+models/plate-detector, refined to the character row by refine.py) is the default when its model is
+there. This package may
 import edge_ocr.types, errors, preprocess, paths, models and backends, and nothing else of edge_ocr.
 """
 
@@ -15,6 +17,7 @@ from typing import Protocol
 import numpy as np
 
 from edge_ocr.errors import ConfigError
+from edge_ocr.paths import default_detector_dir
 from edge_ocr.types import PlateRegion
 
 
@@ -24,23 +27,36 @@ class PlateDetector(Protocol):
         ...
 
 
-def _lines() -> PlateDetector:
+def _lines(threads: int) -> PlateDetector:
     from edge_ocr.reader.detect.lines import CharLineDetector
 
     return CharLineDetector()
 
 
-DETECTORS: dict[str, Callable[[], PlateDetector]] = {
-    "lines": _lines,
+def _cnn(threads: int) -> PlateDetector:
+    from edge_ocr.reader.detect.cnn import CnnDetector
+    from edge_ocr.reader.detect.refine import CnnLineDetector
+
+    return CnnLineDetector(CnnDetector(default_detector_dir(), threads=threads))
+
+
+def _auto(threads: int) -> PlateDetector:
+    """The learned detector when its model is installed, else the character-line finder."""
+    return _cnn(threads) if (default_detector_dir() / "card.json").is_file() else _lines(threads)
+
+
+DETECTORS: dict[str, Callable[[int], PlateDetector]] = {
+    "cnn": _cnn,  # learned boxes, each refined to its character row by the line finder
+    "lines": _lines,  # the character-line finder alone
     "charline": _lines,  # the name before the learned detector came
-    "auto": _lines,
+    "auto": _auto,
 }
 
 
-def make_detector(name: str = "auto") -> PlateDetector:
-    """The detector registered under `name` ('auto' is the best measured one)."""
+def make_detector(name: str = "auto", threads: int = 1) -> PlateDetector:
+    """The detector registered under `name` ('auto': the learned one when its model is present)."""
     try:
         factory = DETECTORS[name]
     except KeyError:
         raise ConfigError(f"detector: unknown name {name!r}; known: {sorted(DETECTORS)}") from None
-    return factory()
+    return factory(threads)
