@@ -37,18 +37,21 @@ PLATES = ["KTR4829", "HWP7316", "MXD5042"]
 MORE_PLATES = ["JVN2618"]
 
 # Runs the CLI in a child process; afterwards reports whether TensorFlow/Keras got imported.
-# With EDGE_OCR_TEST_HANG set, Reader.read_frame blocks while that file exists (a hung pipeline).
+# With EDGE_OCR_TEST_HANG set, Reader.read_frame and Reader.detect (the daemon's first call per
+# frame when it follows settled plates) block while that file exists (a hung pipeline).
 LAUNCHER = r"""
 import os, sys, time
 hang = os.environ.get("EDGE_OCR_TEST_HANG")
 if hang:
     from edge_ocr.reader import pipeline
-    real = pipeline.Reader.read_frame
-    def read_frame(self, image):
-        while os.path.exists(hang):
-            time.sleep(0.05)
-        return real(self, image)
-    pipeline.Reader.read_frame = read_frame
+    def hung(real):
+        def call(self, image, *args, **kwargs):
+            while os.path.exists(hang):
+                time.sleep(0.05)
+            return real(self, image, *args, **kwargs)
+        return call
+    pipeline.Reader.read_frame = hung(pipeline.Reader.read_frame)
+    pipeline.Reader.detect = hung(pipeline.Reader.detect)
 from edge_ocr.cli import main
 sys.argv = ["edge-ocr"] + sys.argv[1:]
 try:

@@ -1,4 +1,4 @@
-"""`edge-ocr bench chars|crops|e2e`: parser builder and command for cli.py's table."""
+"""`edge-ocr bench chars|crops|e2e|daemon`: parser builder and command for cli.py's table."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from edge_ocr.backends import FORMATS, backend_names
 from edge_ocr.errors import ConfigError
 from edge_ocr.paths import default_model_dir
 
-KINDS = ("chars", "crops", "e2e")
+KINDS = ("chars", "crops", "e2e", "daemon")
 
 
 def build_bench_parser(p: argparse.ArgumentParser) -> None:
@@ -18,13 +18,13 @@ def build_bench_parser(p: argparse.ArgumentParser) -> None:
         "kind",
         choices=KINDS,
         help="chars: classifier per format/backend; crops: plate crops; "
-        "e2e: full photos (+ plate-free frames)",
+        "e2e: full photos (+ plate-free frames); daemon: edge-ocr run on videos (frames/s, CPU, RSS, events)",
     )
     p.add_argument(
         "datasets",
         nargs="*",
         metavar="DATASET",
-        help="chars: loader names (default: the four real plate sources convert/ holds out from); crops/e2e: folders "
+        help="daemon: video files; chars: loader names (default: the four real plate sources convert/ holds out from); crops/e2e: folders "
         "(default bench/seg-and-ocr-us or bench/endtoend-us under the data root)",
     )
     p.add_argument("--model", type=Path, default=None, help="model folder (default: the shipped plate-chars)")
@@ -46,6 +46,9 @@ def build_bench_parser(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--errors", type=int, default=0, metavar="N", help="gallery PNG of the N worst misreads")
     _data_options(p)
+    from edge_ocr.bench.daemon_cmd import add_daemon_options
+
+    add_daemon_options(p)
 
 
 def _data_options(p: argparse.ArgumentParser) -> None:
@@ -98,6 +101,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from edge_ocr.bench.run_plates import plates_outcome
 
     _resolve(args)
+    if args.kind == "daemon":
+        from edge_ocr.bench.daemon_cmd import cmd_bench_daemon
+
+        return cmd_bench_daemon(args)
     if not hasattr(args, "argv"):
         args.argv = sys.argv[2:] if len(sys.argv) > 2 else [args.kind]
     cv2.setNumThreads(args.threads)

@@ -16,9 +16,11 @@ def build_run_parser(p: argparse.ArgumentParser) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run the camera daemon until SIGTERM (or the end of a video/folder source)."""
+    from edge_ocr.daemon.memory import tune_malloc
     from edge_ocr.daemon.signals import StopSignals
 
     signals = StopSignals().install()  # before the slow imports and the model load
+    tune_malloc()  # before any thread starts (docs/DAEMON.md, memory)
     from edge_ocr.daemon.runner import run_from_config
 
     logging.basicConfig(

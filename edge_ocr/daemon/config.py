@@ -47,6 +47,8 @@ class ReaderConfig:
     format: str = _f("int8", choices=("int8", "float"))
     region: str = "auto"
     threads: int = _f(1, min=1, max=64)
+    # auto: the learned detector (cnn) when models/plate-detector is installed, else lines
+    detector: str = _f("auto", choices=("auto", "cnn", "lines"))
     min_confidence: float = _f(0.5, min=0.0, max=1.0)  # reads the tracker votes with
     min_length: int = _f(4, min=1, max=20)  # shorter reads (bolts, partly visible plates) are ignored
     require_pattern: bool = False  # keep only reads that match a region pattern
@@ -63,6 +65,12 @@ class TrackerConfig:
     update_min_gain: float = _f(0.05, min=0.0, max=1.0)
     nested_inside: float = _f(0.6, min=0.0, max=1.0)  # drop reads this much inside another (0: keep all)
     require_motion: bool = True  # a plate must move at least once (text on static scenery never does)
+    follow: bool = True  # a settled track's plate is detected and followed, not read again
+    follow_after: int = _f(1, min=0, max=1000)  # reads agreeing with `new` before a track is settled
+    follow_iou: float = _f(0.3, min=0.0, max=1.0)  # a region overlapping a settled track this much is it
+    edge_px: int = _f(
+        2, min=-1, max=1000
+    )  # a region this close to the frame border is cut: not read (-1: read)
 
 
 @dataclass(frozen=True)
@@ -138,6 +146,7 @@ class DaemonConfig:
     capture_stall_s: float = _f(0.0, min=0.0)
     # The unit's TimeoutStopSec: shutdown (flush, stats, spool drain) must end before systemd kills it.
     stop_timeout_s: float = _f(30.0, min=1.0, max=3600.0)
+    trace: str = ""  # CSV, one line per frame (what was done, wall and CPU ms): sizing and `bench daemon`
 
 
 @dataclass(frozen=True)

@@ -17,13 +17,15 @@ from typing import Any, Protocol
 import numpy as np
 
 from edge_ocr.daemon.config import SHUTDOWN_MARGIN_S, Config, check_environment, load_config, state_path
+from edge_ocr.daemon.follow import Follower, FrameWork
+from edge_ocr.daemon.memory import trim
 from edge_ocr.daemon.motion import MotionGate
 from edge_ocr.daemon.notify import Notifier
 from edge_ocr.daemon.signals import StopSignals
 from edge_ocr.daemon.sinks.base import Sink
 from edge_ocr.daemon.sinks.crops import CropSaver, crop_box
 from edge_ocr.daemon.sources import CameraFrame, CaptureThread, FrameSource, make_source
-from edge_ocr.daemon.stats import StatsKeeper
+from edge_ocr.daemon.stats import FrameTrace, StatsKeeper
 from edge_ocr.daemon.track import KnownPlates, PlateTracker
 from edge_ocr.errors import ConfigError
 from edge_ocr.types import Frame, PlateEvent, PlateRead
@@ -50,6 +52,7 @@ class Runner:
         clock: Callable[[], float] = time.time,
         mono: Callable[[], float] = time.monotonic,
         signals: StopSignals | None = None,
+        cpu: Callable[[], float] = time.thread_time,
     ) -> None:
         self.cfg = cfg
         self.reader = reader
@@ -63,6 +66,9 @@ class Runner:
         self.tracker = PlateTracker(cfg.tracker, src.camera, _known_plates(cfg))
         self.gate = MotionGate(cfg.motion, analyse=cfg.tracker.require_motion)
         self.stats = StatsKeeper(src.camera, mono)
+        self.cpu = cpu  # the loop thread's CPU clock: frame cost without the load of other processes
+        self.follower = Follower(reader, self.tracker, cfg.tracker)
+        self.trace = FrameTrace(state_path(cfg.daemon.trace)) if cfg.daemon.trace else None
         self.signals = signals or StopSignals()
         self._stop = self.signals.stop
         self._reopen = self.signals.reopen
@@ -115,17 +121,21 @@ class Runner:
             return
         lores = frame.lores if isinstance(frame, CameraFrame) and frame.lores is not None else image
         if not self.gate.changed(lores):
+            self._trace(frame, "motion")
             self._dispatch(self.tracker.unchanged(frame.timestamp), None)
             return
-        t0 = self.mono()
+        t0, c0 = self.mono(), self.cpu()
         try:
             # picamera2: detect on the lores Y plane, read the characters from the main stream.
-            reads = self.reader.read_frame(image) if lores is image else self.reader.read_frame(image, lores)
+            reads, work = self.follower.reads(image, None if lores is image else lores, frame.timestamp)
         except Exception as e:  # noqa: BLE001 - one bad frame must not stop the service
+            self._trace(frame, "bad")
             self.stats.bad_frame(f"frame {frame.index}: {type(e).__name__}: {e}")
             log.warning("frame %d skipped: %s: %s", frame.index, type(e).__name__, e)
             return
-        self.stats.processed(self.mono() - t0, getattr(self.reader, "last_timings", {}))
+        wall, cpu = self.mono() - t0, self.cpu() - c0
+        self.stats.processed(wall, getattr(self.reader, "last_timings", {}), cpu, work)
+        self._trace(frame, "processed", wall, cpu, work)
         self.stats.last_ts = frame.timestamp
         rc = self.cfg.reader
         keep = [
@@ -138,6 +148,12 @@ class Runner:
         width = image.shape[1]
         moved = (lambda b: self.gate.moved(b, width)) if self.cfg.tracker.require_motion else None
         self._dispatch(self.tracker.update(keep, frame.timestamp, moved), image)
+
+    def _trace(
+        self, frame: Frame, status: str, wall: float = 0.0, cpu: float = 0.0, work: FrameWork | None = None
+    ) -> None:
+        if self.trace is not None:
+            self.trace.frame(frame.index, frame.timestamp, status, wall, cpu, work)
 
     def _dispatch(self, events: list[PlateEvent], image: np.ndarray | None) -> None:
         for event in events:
@@ -165,7 +181,10 @@ class Runner:
     def _periodic(self) -> None:
         d = self.cfg.daemon
         if self.stats.due("status", d.status_interval_s):
-            self.notifier.status(self.stats.status_line(self.capture.stats, self._queue_depth()))
+            trim()  # give back what the frames of the last seconds freed (memory.py)
+            self.notifier.status(
+                self.stats.status_line(self.capture.stats, self._queue_depth(), self.gate.skipped)
+            )
         if self.stats.due("stats", d.stats_interval_s):
             self._publish_stats()
 
@@ -205,7 +224,11 @@ class Runner:
             except Exception as e:  # noqa: BLE001
                 log.error("sink %s: close: %s", type(sink).__name__, e)
         self.notifier.close()
-        log.info("stopped: %s", self.stats.status_line(self.capture.stats, self._queue_depth()))
+        if self.trace is not None:
+            self.trace.close()
+        log.info(
+            "stopped: %s", self.stats.status_line(self.capture.stats, self._queue_depth(), self.gate.skipped)
+        )
         return 0
 
 
@@ -227,7 +250,12 @@ def make_reader(cfg: Config) -> FrameReader:
 
     r = cfg.reader
     reader: Any = Reader(
-        model_dir=r.model_dir or None, backend=r.backend, fmt=r.format, region=r.region, threads=r.threads
+        model_dir=r.model_dir or None,
+        backend=r.backend,
+        fmt=r.format,
+        region=r.region,
+        threads=r.threads,
+        detector=r.detector,
     )
     return reader
 

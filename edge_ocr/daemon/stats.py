@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import resource
 from collections.abc import Callable
+from dataclasses import astuple
+from pathlib import Path
+from typing import TextIO
 
+from edge_ocr.daemon.follow import FrameWork
 from edge_ocr.daemon.sinks.base import Stats
+from edge_ocr.daemon.sinks.private import create_private
 from edge_ocr.daemon.sources.base import CaptureStats
 
 
@@ -20,6 +26,47 @@ def rss_mb() -> float:
     return 0.0
 
 
+def peak_rss_mb() -> float:
+    """Peak resident set size of this process (Linux reports ru_maxrss in KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def cpu_s() -> float:
+    """CPU time (user + system) of this process, all threads."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+class FrameTrace:
+    """`daemon.trace`: one CSV line per frame taken from the source (processed, skipped by the
+    motion gate, or bad), with the loop's wall and CPU milliseconds and the plates read/followed."""
+
+    HEADER = "index,timestamp,status,wall_ms,cpu_ms,regions,read,followed,covered,edge\n"
+
+    def __init__(self, path: Path) -> None:
+        create_private(path)
+        self._fh: TextIO = open(path, "w", encoding="ascii")  # noqa: SIM115 - closed by close()
+        self._fh.write(self.HEADER)
+
+    def frame(
+        self,
+        index: int,
+        ts: float,
+        status: str,
+        wall_s: float = 0.0,
+        cpu: float = 0.0,
+        work: FrameWork | None = None,
+    ) -> None:
+        w = work or FrameWork()
+        self._fh.write(
+            f"{index},{ts:.3f},{status},{wall_s * 1000:.2f},{cpu * 1000:.2f},"
+            f"{w.regions},{w.read},{w.followed},{w.covered},{w.edge}\n"
+        )
+
+    def close(self) -> None:
+        self._fh.close()
+
+
 class StatsKeeper:
     def __init__(self, camera: str, mono: Callable[[], float]) -> None:
         self.camera = camera
@@ -31,6 +78,7 @@ class StatsKeeper:
         self.sink_errors = 0
         self.last_error = ""
         self.last_ts = 0.0
+        self.work = FrameWork()  # plates read/followed/covered since start
         self._stage_sum: dict[str, float] = {}
         self._stage_n = 0
         self._due: dict[str, float] = {}
@@ -40,9 +88,15 @@ class StatsKeeper:
         self.bad_frames += 1
         self.last_error = why
 
-    def processed(self, seconds: float, timings: dict[str, float]) -> None:
+    def processed(
+        self, seconds: float, timings: dict[str, float], cpu: float = 0.0, work: FrameWork | None = None
+    ) -> None:
+        """One frame through the reader: `seconds` wall, `cpu` seconds of the loop thread's CPU."""
         self.frames_out += 1
         self._stage_sum["total"] = self._stage_sum.get("total", 0.0) + seconds * 1000.0
+        self._stage_sum["cpu"] = self._stage_sum.get("cpu", 0.0) + cpu * 1000.0
+        if work is not None:
+            self.work = FrameWork(*(a + b for a, b in zip(astuple(self.work), astuple(work), strict=True)))
         for stage, ms in timings.items():
             if stage != "total":
                 self._stage_sum[stage] = self._stage_sum.get(stage, 0.0) + float(ms)
@@ -93,14 +147,28 @@ class StatsKeeper:
             rss_mb=round(rss_mb(), 1),
             sink_errors=self.sink_errors,
             spool_failures=spool_failures,
+            peak_rss_mb=round(peak_rss_mb(), 1),
+            cpu_s=round(cpu_s(), 2),
+            plates_read=self.work.read,
+            plates_followed=self.work.followed,
+            plates_covered=self.work.covered,
+            plates_at_edge=self.work.edge,
         )
 
-    def status_line(self, cap: CaptureStats, depth: int) -> str:
+    def status_line(self, cap: CaptureStats, depth: int, motion_skipped: int = 0) -> str:
+        """Every frame taken is accounted for: processed, dropped (live source), skipped, bad."""
         up = max(1e-6, self.mono() - self.start)
         text = (
             f"{self.frames_out / up:.1f} fps, {self.frames_out} frames, {self.events} events, "
             f"{cap.dropped} dropped, {cap.bad_frames + self.bad_frames} bad, queue {depth}"
         )
+        if motion_skipped:
+            text += f", {motion_skipped} skipped (no motion)"
+        if self.work.regions:
+            w = self.work
+            text += (
+                f", plates {w.read} read, {w.followed} followed, {w.covered + w.edge} not read (inside/edge)"
+            )
         if self.sink_errors:
             text += f", sink errors {self.sink_errors}"
         if cap.errors:

@@ -81,6 +81,8 @@ class _Track:
     suppressed: bool = False
     last_plate: str = ""
     last_conf: float = 0.0
+    agree: int = 0  # reads in a row, after `new`, whose vote was the plate reported
+    followed: int = 0  # frames it was seen (detected) but not read, its vote being settled
 
     def add(self, read: PlateRead, now: float) -> None:
         self.box, self.last_seen, self.region = read.box, now, read.region or self.region
@@ -150,6 +152,19 @@ class PlateTracker:
         events.extend(self._expire(now))
         return events
 
+    def settled(self, after: int) -> list[tuple[int, Box]]:
+        """(id, box) of tracks whose vote is settled: reported, then `after` more reads agreed with
+        the plate reported (or suppressed as a repeat). The daemon follows their boxes unread."""
+        return [(t.id, t.box) for t in self._tracks if t.suppressed or (t.emitted and t.agree >= after)]
+
+    def follow(self, seen: Iterable[tuple[int, Box]], now: float) -> None:
+        """Settled tracks seen again at these boxes (detected, not read): they stay alive and move."""
+        boxes = dict(seen)
+        for track in self._tracks:
+            if track.id in boxes:
+                track.box, track.last_seen = boxes[track.id], now
+                track.followed += 1
+
     def unchanged(self, now: float) -> list[PlateEvent]:
         """The motion gate saw no change since the last processed frame: what was in view then is
         still in view (a parked car stays one track without re-reading it); the rest ages out."""
@@ -205,6 +220,7 @@ class PlateTracker:
 
     def _check(self, track: _Track, now: float) -> list[PlateEvent]:
         plate, conf, support = track.consensus()
+        track.agree = track.agree + 1 if track.emitted and plate == track.last_plate else 0
         if track.suppressed or support < self.cfg.min_frames or (self.cfg.require_motion and not track.moved):
             return []
         if not track.emitted:

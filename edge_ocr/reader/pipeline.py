@@ -113,9 +113,33 @@ class Reader:
         (see rank.py)."""
         self.timer.laps = dict.fromkeys(STAGES, 0.0)
         gray = to_gray(image)
+        return self._read_regions(image, gray, self._timed_detect(image, gray, detect_image))
+
+    def detect(self, image: np.ndarray, detect_image: np.ndarray | None = None) -> list[PlateRegion]:
+        """The first half of `read_frame`: plate regions in `image`'s pixels, best first.
+
+        With `read_regions` a caller that follows plates across frames (the daemon) reads only the
+        regions it has not read yet; `read_regions(image, detect(image, small))` is `read_frame`.
+        `last_timings` then hold this call's detection time only."""
+        self.timer.laps = dict.fromkeys(STAGES, 0.0)
+        return self._timed_detect(image, to_gray(image), detect_image)
+
+    def read_regions(self, image: np.ndarray, regions: Sequence[PlateRegion]) -> list[PlateRead]:
+        """The second half of `read_frame`: read `regions` of `image` (from `detect` on the same
+        frame), keep plausible reads, best first. `last_timings` add to those of `detect`."""
+        return self._read_regions(image, to_gray(image), regions)
+
+    def _timed_detect(
+        self, image: np.ndarray, gray: np.ndarray, detect_image: np.ndarray | None
+    ) -> list[PlateRegion]:
         t0 = self.timer.clock()
         regions = self._detect(image, gray, detect_image)
         self.timer.lap("detect", t0)
+        return regions
+
+    def _read_regions(
+        self, image: np.ndarray, gray: np.ndarray, regions: Sequence[PlateRegion]
+    ) -> list[PlateRead]:
         colour = colour_of(image)
         reads = []
         for r in regions:

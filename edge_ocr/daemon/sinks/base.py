@@ -66,6 +66,12 @@ class Stats:
     rss_mb: float = 0.0
     sink_errors: int = 0  # emits a sink refused (a log file that cannot be written, ...)
     spool_failures: int = 0  # MQTT messages the spool could not take at once (held in memory, retried)
+    peak_rss_mb: float = 0.0
+    cpu_s: float = 0.0  # process CPU time (user + system) since start, every thread
+    plates_read: int = 0  # detected regions read (segment, classify, assemble), since start
+    plates_followed: int = 0  # regions of a settled track: its box followed, not read
+    plates_covered: int = 0  # regions inside a followed plate (its state name, slogan): not read
+    plates_at_edge: int = 0  # regions cut by the frame border (a vehicle arriving or leaving): not read
 
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)

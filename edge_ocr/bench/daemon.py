@@ -1,0 +1,164 @@
+"""`edge-ocr bench daemon VIDEO`: the real `edge-ocr run` on a video file, measured from outside.
+
+The daemon runs as a subprocess on a config written here (the video as an OpenCV source, one
+thread, a JSON-lines log with stats, `daemon.trace` for one line per frame; optionally MQTT and
+crops), so what is measured is what a device runs: frames/s processed, CPU per frame (the loop's
+thread, from the trace, and the whole process, from wait4), peak RSS (wait4) and RSS over time
+(sampled from /proc, for the slope of a long run), events written and, when the video has a truth
+file (edge_ocr/synth/video.py), one `new` per vehicle with the right plate.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from edge_ocr.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class DaemonRun:
+    """How to run the daemon on one video."""
+
+    video: Path
+    out: Path
+    detector: str = "auto"
+    threads: int = 1
+    playback_rate: float = 0.0  # 0: every frame, as fast as it goes; 1: real time (a camera)
+    duration_s: float = 0.0  # > 0: loop the video and stop the daemon (SIGTERM) after this long
+    mqtt: str = ""  # host:port of a broker: the MQTT sink (and its spool) on
+    crops: bool = False
+    motion: bool = False
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Measured:
+    """What the parent saw of one daemon run."""
+
+    returncode: int
+    wall_s: float
+    cpu_s: float  # user + system of the daemon process, all threads, start-up included
+    peak_rss_mib: float
+    rss: list[tuple[float, float]]  # (seconds since start, MiB)
+    stderr_tail: str
+
+
+def _toml_str(s: str) -> str:
+    return json.dumps(s)  # a JSON string is a valid TOML basic string
+
+
+def write_config(run: DaemonRun) -> Path:
+    """The daemon's config for this run, in `run.out`."""
+    run.out.mkdir(parents=True, exist_ok=True)
+    looping = run.duration_s > 0
+    lines = [
+        "[source]",
+        f"uri = {_toml_str(str(run.video.resolve()))}",
+        'camera = "bench"',
+        f"playback_rate = {run.playback_rate:g}",
+        f"exit_at_end = {'false' if looping else 'true'}",
+        "[reader]",
+        f"threads = {run.threads}",
+        f"detector = {_toml_str(run.detector)}",
+        "[motion]",
+        f"enabled = {'true' if run.motion else 'false'}",
+        "[log]",
+        f"path = {_toml_str(str((run.out / 'events.jsonl').resolve()))}",
+        "stats = true",
+        "[daemon]",
+        f"stats_interval_s = {60.0 if looping else 3600.0}",
+        f"trace = {_toml_str(str((run.out / 'trace.csv').resolve()))}",
+    ]
+    if run.mqtt:
+        host, _, port = run.mqtt.rpartition(":")
+        if not host or not port.isdigit():
+            raise ConfigError(f"--mqtt: expected HOST:PORT, got {run.mqtt!r}")
+        lines += ["[mqtt]", "enabled = true", f"host = {_toml_str(host)}", f"port = {port}"]
+        lines += ["[spool]", f"path = {_toml_str(str((run.out / 'spool.sqlite3').resolve()))}"]
+    if run.crops:
+        lines += ["[crops]", "enabled = true", f"dir = {_toml_str(str((run.out / 'crops').resolve()))}"]
+    path = run.out / "daemon.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _rss_mib(pid: int) -> float | None:
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        return None
+    return None
+
+
+def run_daemon(run: DaemonRun, sample_s: float = 0.5) -> Measured:
+    """Start `edge-ocr run` on the config, sample its RSS, stop it after `duration_s` if set."""
+    for name in ("events.jsonl", "trace.csv"):
+        (run.out / name).unlink(missing_ok=True)
+    config = write_config(run)
+    env = {**os.environ, "OMP_NUM_THREADS": str(run.threads), "PYTHONUNBUFFERED": "1", **run.extra_env}
+    cmd = [sys.executable, "-m", "edge_ocr", "run", "--config", str(config)]
+    errlog = run.out / "daemon.stderr"
+    t0 = time.monotonic()
+    with open(errlog, "w", encoding="utf-8") as err:
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, env=env)
+        rss: list[tuple[float, float]] = []
+        stopped = False
+        while True:
+            # wait4, not poll(): the rusage of this child alone (RUSAGE_CHILDREN sums them all)
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                proc.returncode = os.waitstatus_to_exitcode(status)
+                break
+            now = time.monotonic() - t0
+            mib = _rss_mib(proc.pid)
+            if mib is not None:
+                rss.append((round(now, 2), round(mib, 2)))
+            if run.duration_s > 0 and now >= run.duration_s and not stopped:
+                proc.send_signal(signal.SIGTERM)
+                stopped = True
+            time.sleep(sample_s)
+    wall = time.monotonic() - t0
+    tail = errlog.read_text(encoding="utf-8", errors="replace")[-2000:]
+    cpu = usage.ru_utime + usage.ru_stime
+    return Measured(proc.returncode, wall, cpu, usage.ru_maxrss / 1024.0, rss, tail)
+
+
+def read_trace(path: Path) -> list[dict[str, Any]]:
+    """The daemon's per-frame trace (daemon.trace) as dicts with numbers."""
+    import csv
+
+    with open(path, encoding="ascii") as fh:
+        rows = list(csv.DictReader(fh))
+    out = []
+    for r in rows:
+        d: dict[str, Any] = {"status": r["status"], "index": int(r["index"])}
+        for k in ("timestamp", "wall_ms", "cpu_ms"):
+            d[k] = float(r[k])
+        for k in ("regions", "read", "followed", "covered", "edge"):
+            d[k] = int(r[k])
+        out.append(d)
+    return out
+
+
+def read_log(path: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """(events, last stats message) of the daemon's JSON-lines log."""
+    events, stats = [], {}
+    if path.is_file():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            msg = json.loads(line)
+            if msg.get("schema") == "edge_ocr.event/1":
+                events.append(msg)
+            elif msg.get("schema") == "edge_ocr.stats/1":
+                stats = msg
+    return events, stats

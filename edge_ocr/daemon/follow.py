@@ -1,0 +1,123 @@
+"""Work per frame that follows what is new: detect every frame, read only plates not yet settled.
+
+Reading a plate (segment, classify, assemble) costs tens of milliseconds; detecting it costs a few
+with the learned detector. A vehicle stays in view for dozens of frames, and once the tracker has
+voted its plate (`new` is out and `follow_after` later reads agreed) reading it again adds nothing.
+So each frame is detected (on the camera's low-resolution stream when there is one), the regions
+that overlap a settled track only move that track's box, and the rest are read at full resolution.
+A plate cut by the frame's edge (a vehicle arriving or leaving) is not read either: a part of a plate
+gives a part of its text, and the vehicle is read once it is whole in view. Nothing is skipped
+silently: every region is counted as read, followed, covered (lying inside a followed plate: the
+state name or slogan printed on it) or cut by the edge, and the counts reach the stats and the trace.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from edge_ocr.daemon.config import TrackerConfig
+from edge_ocr.daemon.track import PlateTracker
+from edge_ocr.types import Box, PlateRead, PlateRegion
+
+
+@runtime_checkable
+class RegionReader(Protocol):
+    """A reader that detects and reads in two calls (edge_ocr.reader.pipeline.Reader)."""
+
+    @property
+    def last_timings(self) -> dict[str, float]: ...
+
+    def detect(self, image: np.ndarray, detect_image: np.ndarray | None = None) -> list[PlateRegion]: ...
+
+    def read_regions(self, image: np.ndarray, regions: Sequence[PlateRegion]) -> list[PlateRead]: ...
+
+
+@dataclass(frozen=True)
+class FrameWork:
+    """What one frame cost in plates: detected regions, and of them read, followed and covered."""
+
+    regions: int = 0
+    read: int = 0
+    followed: int = 0
+    covered: int = 0
+    edge: int = 0
+
+
+def inside_fraction(a: Box, b: Box) -> float:
+    """Share of `a`'s area lying inside `b`."""
+    ix = max(0, min(a.x2, b.x2) - max(a.x, b.x))
+    iy = max(0, min(a.y2, b.y2) - max(a.y, b.y))
+    return ix * iy / a.area if a.area else 0.0
+
+
+def at_edge(box: Box, frame_hw: tuple[int, int], margin: int) -> bool:
+    """Does the box touch the frame's border (within `margin` pixels)? Never with margin < 0."""
+    h, w = frame_hw
+    return margin >= 0 and (
+        box.x <= margin or box.y <= margin or box.x2 >= w - margin or box.y2 >= h - margin
+    )
+
+
+def split_regions(
+    regions: Sequence[PlateRegion], settled: Sequence[tuple[int, Box]], min_iou: float, inside: float
+) -> tuple[list[PlateRegion], list[tuple[int, Box]], int]:
+    """(regions to read, (track id, box) of settled tracks seen again, regions covered).
+
+    Each settled track takes the region overlapping its last box most (at least `min_iou`); a
+    region lying `inside` or more within a followed box is part of that plate and not read."""
+    pairs = sorted(
+        ((r.box.iou(box), i, tid) for i, r in enumerate(regions) for tid, box in settled),
+        key=lambda p: -p[0],
+    )
+    taken: dict[int, int] = {}  # region index -> track id
+    for iou, i, tid in pairs:
+        if iou >= min_iou and i not in taken and tid not in taken.values():
+            taken[i] = tid
+    followed = [(tid, regions[i].box) for i, tid in taken.items()]
+    to_read: list[PlateRegion] = []
+    covered = 0
+    for i, r in enumerate(regions):
+        if i in taken:
+            continue
+        if inside > 0 and any(inside_fraction(r.box, b) >= inside for _t, b in followed):
+            covered += 1
+        else:
+            to_read.append(r)
+    return to_read, followed, covered
+
+
+class FrameReader(Protocol):
+    """Any reader of whole frames (tests stub this one)."""
+
+    def read_frame(self, image: np.ndarray, detect_image: np.ndarray | None = None) -> list[PlateRead]: ...
+
+
+class Follower:
+    """Detect, follow the settled tracks' plates, read the rest (see the module docstring); with
+    `tracker.follow` off, or a reader without `detect`, every frame is read whole (`read_frame`)."""
+
+    def __init__(self, reader: FrameReader, tracker: PlateTracker, cfg: TrackerConfig) -> None:
+        self.frames = reader
+        self.reader = reader if isinstance(reader, RegionReader) else None
+        self.enabled = cfg.follow and self.reader is not None
+        self.tracker = tracker
+        self.cfg = cfg
+
+    def reads(
+        self, image: np.ndarray, lores: np.ndarray | None, now: float
+    ) -> tuple[list[PlateRead], FrameWork | None]:
+        """This frame's reads for the tracker (settled tracks already moved to their new boxes)."""
+        if not self.enabled or self.reader is None:
+            return self.frames.read_frame(image, lores), None
+        regions = self.reader.detect(image, lores)
+        settled = self.tracker.settled(self.cfg.follow_after)
+        to_read, seen, covered = split_regions(regions, settled, self.cfg.follow_iou, self.cfg.nested_inside)
+        self.tracker.follow(seen, now)
+        hw = (int(image.shape[0]), int(image.shape[1]))
+        whole = [r for r in to_read if not at_edge(r.box, hw, self.cfg.edge_px)]
+        reads = self.reader.read_regions(image, whole) if whole else []
+        return reads, FrameWork(len(regions), len(whole), len(seen), covered, len(to_read) - len(whole))

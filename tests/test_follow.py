@@ -1,0 +1,154 @@
+"""Work per frame that follows what is new (daemon/follow.py) and the Reader's two-step API."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import cv2
+import numpy as np
+from test_daemon import folder_with_frames, plate_read
+
+from edge_ocr.daemon.config import Config, DaemonConfig, LogConfig, SourceConfig, TrackerConfig
+from edge_ocr.daemon.follow import Follower, FrameWork, RegionReader, at_edge, split_regions
+from edge_ocr.daemon.notify import Notifier
+from edge_ocr.daemon.runner import Runner
+from edge_ocr.daemon.sinks.log import JsonLinesSink
+from edge_ocr.daemon.sources import make_source
+from edge_ocr.daemon.track import PlateTracker
+from edge_ocr.reader.pipeline import Reader
+from edge_ocr.synth import render_plate, render_scene
+from edge_ocr.types import Box, PlateRead, PlateRegion
+
+
+def region(x: int, y: int = 50, w: int = 100, h: int = 25) -> PlateRegion:
+    c = ((x, y), (x + w, y), (x + w, y + h), (x, y + h))
+    return PlateRegion(Box(x, y, w, h), c, np.zeros((h, w), np.uint8))
+
+
+def test_read_frame_is_detect_then_read_regions(plate_model_dir: Path) -> None:
+    rng = np.random.default_rng(7)
+    plates = [render_plate(t, rng, style="us", height=120) for t in ("KTR4829", "HWP7316")]
+    scene = render_scene(plates, rng, size=(1280, 720))
+    small = cv2.resize(
+        cv2.cvtColor(scene.image, cv2.COLOR_BGR2GRAY), (640, 360), interpolation=cv2.INTER_AREA
+    )
+    reader = Reader(plate_model_dir, region="us", detector="lines")
+    for lores in (None, small):
+        whole = reader.read_frame(scene.image, lores)
+        regions = reader.detect(scene.image, lores)
+        assert reader.last_timings["detect"] > 0 and reader.last_timings["classify"] == 0
+        parts = reader.read_regions(scene.image, regions)
+        assert [(r.plate, r.box, r.confidence) for r in parts] == [
+            (r.plate, r.box, r.confidence) for r in whole
+        ]
+        assert {"KTR4829", "HWP7316"} <= {r.plate for r in whole}
+        assert all(r.box.x2 <= 1280 and r.box.y2 <= 720 for r in regions)  # frame pixels, not lores
+    assert reader.read_regions(scene.image, []) == []
+
+
+def test_split_regions_follows_settled_boxes_and_covers_nested_text() -> None:
+    plate, slogan, other = region(100, 50, 200, 60), region(120, 90, 80, 15), region(600)
+    moved = region(110, 52, 200, 60)  # the settled plate one frame later
+    to_read, seen, covered = split_regions([moved, slogan, other], [(7, plate.box)], 0.3, 0.6)
+    assert seen == [(7, moved.box)] and covered == 1 and to_read == [other]
+    to_read, seen, covered = split_regions([region(400)], [(7, plate.box)], 0.3, 0.6)
+    assert seen == [] and covered == 0 and len(to_read) == 1  # gone elsewhere: read, never guessed
+    assert split_regions([plate], [], 0.3, 0.6)[0] == [plate]
+
+
+def test_plates_cut_by_the_frame_border_are_counted_not_read() -> None:
+    assert at_edge(Box(0, 300, 80, 40), (720, 1280), 2) and at_edge(Box(1200, 300, 79, 40), (720, 1280), 2)
+    assert not at_edge(Box(3, 300, 80, 40), (720, 1280), 2)
+    assert not at_edge(Box(0, 300, 80, 40), (720, 1280), -1)  # -1: read them too
+
+    class Edge(RegionStub):
+        def detect(self, image: np.ndarray, detect_image: np.ndarray | None = None) -> list[PlateRegion]:
+            return [region(0, 50, 100, 25), region(400, 50, 100, 25)]
+
+    reader = Edge()
+    follower = Follower(reader, PlateTracker(TrackerConfig()), TrackerConfig(edge_px=2))
+    reads, work = follower.reads(np.zeros((720, 1280, 3), np.uint8), None, 0.0)
+    assert work == FrameWork(regions=2, read=1, followed=0, covered=0, edge=1) and reader.read_counts == [1]
+
+
+def test_tracker_settles_after_new_and_agreeing_reads_then_follows() -> None:
+    tracker = PlateTracker(TrackerConfig(min_frames=2, require_motion=False, end_after_s=0.5))
+    assert tracker.settled(1) == []
+    assert tracker.update([plate_read("ABC123", 100)], 0.0) == []
+    assert [e.kind for e in tracker.update([plate_read("ABC123", 104)], 0.1)] == ["new"]
+    assert tracker.settled(0) and not tracker.settled(1)  # reported, not yet confirmed
+    tracker.update([plate_read("ABC123", 108)], 0.2)
+    ((tid, box),) = tracker.settled(1)
+    assert box.x == 108
+    tracker.follow([(tid, Box(300, 50, 100, 25))], 0.6)
+    assert tracker.update([], 0.9) == []  # followed at 0.6: still alive at 0.9 (end_after 0.5)
+    assert tracker.settled(1)[0][1].x == 300
+    assert [e.kind for e in tracker.update([], 1.2)] == ["end"]
+
+
+class RegionStub:
+    """Detects one plate per frame at x = the frame's mean grey; reads it as ABC123."""
+
+    def __init__(self) -> None:
+        self.last_timings: dict[str, float] = {}
+        self.read_counts: list[int] = []
+
+    def read_frame(self, image: np.ndarray, detect_image: np.ndarray | None = None) -> list[PlateRead]:
+        raise AssertionError("a RegionReader is driven through detect + read_regions")
+
+    def detect(self, image: np.ndarray, detect_image: np.ndarray | None = None) -> list[PlateRegion]:
+        self.last_timings = {"detect": 1.0}
+        return [region(int(image.mean()))]
+
+    def read_regions(self, image: np.ndarray, regions: Sequence[PlateRegion]) -> list[PlateRead]:
+        self.read_counts.append(len(regions))
+        return [plate_read("ABC123", r.box.x) for r in regions]
+
+
+def test_runner_reads_until_settled_then_follows_and_traces_every_frame(tmp_path: Path) -> None:
+    folder = folder_with_frames(tmp_path / "frames", 12, corrupt=(4,))
+    reader = RegionStub()
+    assert isinstance(reader, RegionReader)
+    cfg = Config(
+        source=SourceConfig(kind="folder", uri=str(folder), camera="t", fps=10.0),
+        tracker=TrackerConfig(
+            min_frames=2, end_after_s=0.5, require_motion=False, follow_after=1, edge_px=-1
+        ),
+        log=LogConfig(path=str(tmp_path / "events.jsonl"), stats=True),
+        daemon=DaemonConfig(idle_timeout_s=0.05, stats_interval_s=60.0, trace=str(tmp_path / "trace.csv")),
+    )
+    sink = JsonLinesSink(cfg.log.path, cfg.log.kinds, stats=True)
+    runner = Runner(cfg, reader, make_source(cfg.source), [sink], Notifier({}))
+    assert isinstance(runner.follower, Follower) and runner.follower.enabled
+    assert runner.run() == 0
+    assert reader.read_counts == [1, 1, 1]  # read twice for `new`, once to confirm, then followed
+    lines = [json.loads(x) for x in (tmp_path / "events.jsonl").read_text().splitlines()]
+    assert [(e["kind"], e["plate"]) for e in lines if e.get("schema") == "edge_ocr.event/1"] == [
+        ("new", "ABC123"),
+        ("end", "ABC123"),
+    ]
+    stats = [x for x in lines if x.get("schema") == "edge_ocr.stats/1"][-1]
+    assert stats["frames_out"] == 11 and stats["plates_read"] == 3 and stats["plates_followed"] == 8
+    assert stats["peak_rss_mb"] > 0 and stats["cpu_s"] > 0 and "cpu" in stats["stage_ms"]
+    with open(tmp_path / "trace.csv", encoding="ascii") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 11 and {r["status"] for r in rows} == {"processed"}  # the corrupt file: source bad
+    assert [int(r["read"]) for r in rows] == [1, 1, 1] + [0] * 8
+    assert all(float(r["cpu_ms"]) >= 0 for r in rows)
+
+
+def test_follow_off_reads_every_frame(tmp_path: Path) -> None:
+    folder = folder_with_frames(tmp_path / "frames", 6)
+    reader = RegionStub()
+    cfg = Config(
+        source=SourceConfig(kind="folder", uri=str(folder), camera="t", fps=10.0),
+        tracker=TrackerConfig(min_frames=2, require_motion=False, follow=False),
+        log=LogConfig(path=str(tmp_path / "events.jsonl")),
+        daemon=DaemonConfig(idle_timeout_s=0.05),
+    )
+    reader.read_frame = lambda image, detect_image=None: [plate_read("ABC123", 10)]  # type: ignore[method-assign]
+    runner = Runner(cfg, reader, make_source(cfg.source), [JsonLinesSink(cfg.log.path)], Notifier({}))
+    assert not runner.follower.enabled and runner.run() == 0 and reader.read_counts == []
