@@ -9,6 +9,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import pytest
 from test_daemon import folder_with_frames, plate_read
 
 from edge_ocr.daemon.config import Config, DaemonConfig, LogConfig, SourceConfig, TrackerConfig
@@ -89,6 +90,19 @@ def test_tracker_settles_after_new_and_agreeing_reads_then_follows() -> None:
     assert [e.kind for e in tracker.update([], 1.2)] == ["end"]
 
 
+def test_text_on_the_scenery_is_followed_until_it_moves() -> None:
+    tracker = PlateTracker(TrackerConfig(min_frames=2, require_motion=True))
+    still = lambda b: False  # noqa: E731
+    for t in (0.0, 0.1):
+        assert tracker.update([plate_read("SHOP24", 500)], t, still) == []
+    ((tid, _box),) = tracker.settled(1)  # read twice, never moved: a sign, not read again
+    tracker.follow([(tid, Box(500, 50, 100, 25))], 0.2, still)
+    assert tracker.settled(1)
+    tracker.follow([(tid, Box(520, 50, 100, 25))], 0.3, lambda b: True)  # a parked car leaves
+    assert tracker.settled(1) == []  # read again from the next frame
+    assert [e.kind for e in tracker.update([plate_read("SHOP24", 540)], 0.4, lambda b: True)] == ["new"]
+
+
 class RegionStub:
     """Detects one plate per frame at x = the frame's mean grey; reads it as ABC123."""
 
@@ -152,3 +166,14 @@ def test_follow_off_reads_every_frame(tmp_path: Path) -> None:
     reader.read_frame = lambda image, detect_image=None: [plate_read("ABC123", 10)]  # type: ignore[method-assign]
     runner = Runner(cfg, reader, make_source(cfg.source), [JsonLinesSink(cfg.log.path)], Notifier({}))
     assert not runner.follower.enabled and runner.run() == 0 and reader.read_counts == []
+
+
+def test_malloc_tuning_on_glibc() -> None:
+    import platform
+
+    from edge_ocr.daemon.memory import trim, tune_malloc
+
+    if platform.libc_ver()[0] != "glibc":
+        pytest.skip("mallopt is glibc's")
+    assert tune_malloc(arenas=2)
+    trim()

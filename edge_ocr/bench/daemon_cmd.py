@@ -23,6 +23,7 @@ def add_daemon_options(p: argparse.ArgumentParser) -> None:
     )
     g.add_argument("--seconds", type=float, default=20.0, help="length of rendered videos (default 20)")
     g.add_argument("--fps", type=float, default=30.0, help="frame rate of rendered videos (default 30)")
+    g.add_argument("--texture", type=int, default=0, help="signs with lettering on rendered videos' scenery")
     g.add_argument(
         "--rate", type=float, default=0.0, help="playback rate: 0 = every frame (default), 1 = real time"
     )
@@ -43,14 +44,14 @@ def _videos(args: argparse.Namespace) -> list[tuple[str, Path]]:
             raise ConfigError(f"--in-view: expected numbers like 1,4,8, got {args.in_view!r}") from None
         args.out.mkdir(parents=True, exist_ok=True)
         for n in counts:
-            video = args.out / f"traffic-{n}-in-view.mp4"
-            spec = TrafficSpec(in_view=n, seconds=args.seconds, fps=args.fps, seed=n)
+            video = args.out / f"traffic-{n}-in-view{f'-texture-{args.texture}' if args.texture else ''}.mp4"
+            spec = TrafficSpec(in_view=n, seconds=args.seconds, fps=args.fps, seed=n, texture=args.texture)
             if (
                 not truth_path(video).is_file()
                 or json.loads(truth_path(video).read_text())["spec"]["seconds"] != args.seconds
             ):
                 render_traffic(video, spec)
-            videos.append((f"{n} in view", video))
+            videos.append((f"{n} in view" + (f", {args.texture} signs" if args.texture else ""), video))
     if not videos:
         raise ConfigError("bench daemon: give a VIDEO or --in-view N,N")
     for _name, v in videos:

@@ -13,7 +13,7 @@ state name or slogan printed on it) or cut by the edge, and the counts reach the
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -108,7 +108,11 @@ class Follower:
         self.cfg = cfg
 
     def reads(
-        self, image: np.ndarray, lores: np.ndarray | None, now: float
+        self,
+        image: np.ndarray,
+        lores: np.ndarray | None,
+        now: float,
+        moved: Callable[[Box], bool] | None = None,
     ) -> tuple[list[PlateRead], FrameWork | None]:
         """This frame's reads for the tracker (settled tracks already moved to their new boxes)."""
         if not self.enabled or self.reader is None:
@@ -116,7 +120,7 @@ class Follower:
         regions = self.reader.detect(image, lores)
         settled = self.tracker.settled(self.cfg.follow_after)
         to_read, seen, covered = split_regions(regions, settled, self.cfg.follow_iou, self.cfg.nested_inside)
-        self.tracker.follow(seen, now)
+        self.tracker.follow(seen, now, moved)
         hw = (int(image.shape[0]), int(image.shape[1]))
         whole = [r for r in to_read if not at_edge(r.box, hw, self.cfg.edge_px)]
         reads = self.reader.read_regions(image, whole) if whole else []

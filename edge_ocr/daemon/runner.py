@@ -124,10 +124,14 @@ class Runner:
             self._trace(frame, "motion")
             self._dispatch(self.tracker.unchanged(frame.timestamp), None)
             return
+        width = image.shape[1]
+        moved = (lambda b: self.gate.moved(b, width)) if self.cfg.tracker.require_motion else None
         t0, c0 = self.mono(), self.cpu()
         try:
             # picamera2: detect on the lores Y plane, read the characters from the main stream.
-            reads, work = self.follower.reads(image, None if lores is image else lores, frame.timestamp)
+            reads, work = self.follower.reads(
+                image, None if lores is image else lores, frame.timestamp, moved
+            )
         except Exception as e:  # noqa: BLE001 - one bad frame must not stop the service
             self._trace(frame, "bad")
             self.stats.bad_frame(f"frame {frame.index}: {type(e).__name__}: {e}")
@@ -145,8 +149,6 @@ class Runner:
             and len(r.plate) >= rc.min_length
             and (r.matches_pattern or not rc.require_pattern)
         ]
-        width = image.shape[1]
-        moved = (lambda b: self.gate.moved(b, width)) if self.cfg.tracker.require_motion else None
         self._dispatch(self.tracker.update(keep, frame.timestamp, moved), image)
 
     def _trace(
@@ -245,10 +247,14 @@ def _known_plates(cfg: Config) -> KnownPlates | None:
 
 
 def make_reader(cfg: Config) -> FrameReader:
-    """The real plate reader; imported here so that `check-config` needs no model runtime."""
+    """The real plate reader; imported here so that `check-config` needs no model runtime. OpenCV's
+    own pool gets `reader.threads` too: one thread means the whole frame's work is in the loop."""
+    import cv2
+
     from edge_ocr.reader.pipeline import Reader
 
     r = cfg.reader
+    cv2.setNumThreads(r.threads)
     reader: Any = Reader(
         model_dir=r.model_dir or None,
         backend=r.backend,

@@ -17,23 +17,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from edge_ocr.daemon.config import TrackerConfig
+from edge_ocr.daemon.known import KnownPlates
 from edge_ocr.types import Box, PlateCandidate, PlateEvent, PlateRead, edit_distance
 
-
-class KnownPlates:
-    """A watch list matched with a small edit distance, because OCR confuses 0/O, 8/B, ..."""
-
-    def __init__(self, plates: Iterable[str], max_edit_distance: int = 1) -> None:
-        self.plates = sorted({_norm(p) for p in plates if _norm(p)})
-        self.max_edit_distance = max_edit_distance
-
-    def match(self, plate: str) -> str | None:
-        best: tuple[int, str] | None = None
-        for known in self.plates:
-            d = edit_distance(_norm(plate), known)
-            if d <= self.max_edit_distance and (best is None or d < best[0]):
-                best = (d, known)
-        return best[1] if best else None
+__all__ = ["KnownPlates", "PlateTracker", "drop_nested", "edit_distance"]
 
 
 def drop_nested(reads: list[PlateRead], inside: float) -> list[PlateRead]:
@@ -57,10 +44,6 @@ def _inside_fraction(a: Box, b: Box) -> float:
 def _same_plate(a: str, b: str) -> bool:
     """One character off, or one read is a part of the other (a plate cut by the frame edge)."""
     return edit_distance(a, b) <= 1 or (min(len(a), len(b)) >= 3 and (a in b or b in a))
-
-
-def _norm(plate: str) -> str:
-    return "".join(ch for ch in plate.upper() if ch.isalnum())
 
 
 @dataclass
@@ -153,17 +136,29 @@ class PlateTracker:
         return events
 
     def settled(self, after: int) -> list[tuple[int, Box]]:
-        """(id, box) of tracks whose vote is settled: reported, then `after` more reads agreed with
-        the plate reported (or suppressed as a repeat). The daemon follows their boxes unread."""
-        return [(t.id, t.box) for t in self._tracks if t.suppressed or (t.emitted and t.agree >= after)]
+        """(id, box) of tracks that reading again cannot change: reported and then `after` more
+        reads agreed with the plate reported, suppressed as a repeat, or (with require_motion) read
+        `min_frames` times without ever moving: text on the scenery. The daemon follows them unread."""
+        static = self.cfg.require_motion
+        return [
+            (t.id, t.box)
+            for t in self._tracks
+            if t.suppressed
+            or (t.emitted and t.agree >= after)
+            or (static and not t.moved and t.reads >= self.cfg.min_frames)
+        ]
 
-    def follow(self, seen: Iterable[tuple[int, Box]], now: float) -> None:
-        """Settled tracks seen again at these boxes (detected, not read): they stay alive and move."""
+    def follow(
+        self, seen: Iterable[tuple[int, Box]], now: float, moved: Callable[[Box], bool] | None = None
+    ) -> None:
+        """Settled tracks seen again at these boxes (detected, not read): they stay alive and move.
+        A still one that moves now (a parked car leaving) is read again from the next frame."""
         boxes = dict(seen)
         for track in self._tracks:
             if track.id in boxes:
                 track.box, track.last_seen = boxes[track.id], now
                 track.followed += 1
+                track.moved = track.moved or (moved is not None and moved(track.box))
 
     def unchanged(self, now: float) -> list[PlateEvent]:
         """The motion gate saw no change since the last processed frame: what was in view then is

@@ -43,6 +43,7 @@ class TrafficSpec:
     cross_s: float = 4.0  # seconds a vehicle takes to cross the frame
     plate_width: int = 150  # pixels at 1280 wide (glyphs about 30 px tall)
     seed: int = 0
+    texture: int = 0  # signs with lettering on the scenery (text that is not a plate)
 
 
 def _plate_text(rng: np.random.Generator, taken: set[str]) -> str:
@@ -116,12 +117,29 @@ def _draw(
         frame[py : py + ph, xa:xb] = plate[:, xa - px : xb - px]
 
 
+def add_signs(img: np.ndarray, n: int, rng: np.random.Generator) -> None:
+    """`n` shop signs and road markings with lettering above and below the lanes (in place):
+    texture a character-line finder proposes and reads, and a plate detector should not."""
+    h, w = img.shape[:2]
+    for _ in range(n):
+        text = "".join(rng.choice(list(LETTERS + DIGITS + "  "), int(rng.integers(4, 12)))).strip() or "SHOP"
+        scale = float(rng.uniform(0.6, 1.6))
+        (tw, th), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_DUPLEX, scale, 2)
+        x = int(rng.integers(0, max(1, w - tw - 10)))
+        y = int(rng.choice([rng.integers(th + 10, int(h * 0.25)), rng.integers(int(h * 0.9), h - 5)]))
+        bg = jitter((200, 200, 200), rng, 50)
+        cv2.rectangle(img, (x - 5, y - th - 5), (x + tw + 5, y + 8), bg, -1)
+        ink = (20, 20, 20) if sum(bg) > 380 else (235, 235, 235)
+        cv2.putText(img, text, (x, y), cv2.FONT_HERSHEY_DUPLEX, scale, ink, 2, cv2.LINE_AA)
+
+
 def render_traffic(path: Path, spec: TrafficSpec) -> Path:
     """Write the video (mp4v) and its truth (`<path>.truth.json`: every vehicle's plate and the
     frames it is in view); returns the truth file."""
     vehicles, total = plan_traffic(spec)
     rng = np.random.default_rng(spec.seed + 1)
     bg = road_background(spec.size, rng)
+    add_signs(bg, spec.texture, rng)
     plates = {}
     for v in vehicles:
         img = render_plate(v.plate, rng, style="us").image
