@@ -75,6 +75,28 @@ def test_plates_cut_by_the_frame_border_are_counted_not_read() -> None:
     assert work == FrameWork(regions=2, read=1, followed=0, covered=0, edge=1) and reader.read_counts == [1]
 
 
+def test_still_texture_without_a_plate_is_read_once_per_recheck_s() -> None:
+    class Texture(RegionStub):
+        def detect(self, image: np.ndarray, detect_image: np.ndarray | None = None) -> list[PlateRegion]:
+            return [region(400, 50, 100, 25)]
+
+        def read_regions(self, image: np.ndarray, regions: Sequence[PlateRegion]) -> list[PlateRead]:
+            self.read_counts.append(len(regions))
+            return []  # bars, bricks: no plate
+
+    reader = Texture()
+    follower = Follower(reader, PlateTracker(TrackerConfig()), TrackerConfig(recheck_s=1.0))
+    frame = np.zeros((720, 1280, 3), np.uint8)
+    works = [follower.reads(frame, None, t / 10, lambda b: False)[1] for t in range(25)]
+    assert reader.read_counts == [1, 1, 1]  # at 0.0, 1.0 and 2.0 s, not 25 times
+    assert sum(w.still for w in works if w) == 22
+    follower.reads(frame, None, 2.6, lambda b: True)  # it moves: read at once
+    assert reader.read_counts == [1, 1, 1, 1]
+    assert (
+        follower.reads(frame, None, 2.7, None)[1] is not None and reader.read_counts[-1] == 1
+    )  # no gate: read
+
+
 def test_tracker_settles_after_new_and_agreeing_reads_then_follows() -> None:
     tracker = PlateTracker(TrackerConfig(min_frames=2, require_motion=False, end_after_s=0.5))
     assert tracker.settled(1) == []

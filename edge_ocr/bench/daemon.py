@@ -145,7 +145,7 @@ def read_trace(path: Path) -> list[dict[str, Any]]:
         d: dict[str, Any] = {"status": r["status"], "index": int(r["index"])}
         for k in ("timestamp", "wall_ms", "cpu_ms"):
             d[k] = float(r[k])
-        for k in ("regions", "read", "followed", "covered", "edge"):
+        for k in ("regions", "read", "followed", "covered", "edge", "still"):
             d[k] = int(r[k])
         out.append(d)
     return out

@@ -83,7 +83,9 @@ def summarize(
         "peak_rss_mib": round(m.peak_rss_mib, 1),
         "rss_end_mib": m.rss[-1][1] if m.rss else 0.0,
         "rss_slope_mib_per_h": rss_slope(m.rss),
-        "plates": {k: sum(r[k] for r in done) for k in ("regions", "read", "followed", "covered", "edge")},
+        "plates": {
+            k: sum(r[k] for r in done) for k in ("regions", "read", "followed", "covered", "edge", "still")
+        },
         "events": dict(kinds),
         "truth": check_truth(events, truth),
         "stage_ms": stats.get("stage_ms", {}),

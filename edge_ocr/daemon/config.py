@@ -68,9 +68,8 @@ class TrackerConfig:
     follow: bool = True  # a settled track's plate is detected and followed, not read again
     follow_after: int = _f(1, min=0, max=1000)  # reads agreeing with `new` before a track is settled
     follow_iou: float = _f(0.3, min=0.0, max=1.0)  # a region overlapping a settled track this much is it
-    edge_px: int = _f(
-        2, min=-1, max=1000
-    )  # a region this close to the frame border is cut: not read (-1: read)
+    edge_px: int = _f(2, min=-1, max=1000)  # a region this near the frame border is cut: not read (-1: read)
+    recheck_s: float = _f(1.0, min=0.0)  # a still region read without a plate is read again after this
 
 
 @dataclass(frozen=True)

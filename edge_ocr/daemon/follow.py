@@ -6,15 +6,17 @@ voted its plate (`new` is out and `follow_after` later reads agreed) reading it 
 So each frame is detected (on the camera's low-resolution stream when there is one), the regions
 that overlap a settled track only move that track's box, and the rest are read at full resolution.
 A plate cut by the frame's edge (a vehicle arriving or leaving) is not read either: a part of a plate
-gives a part of its text, and the vehicle is read once it is whole in view. Nothing is skipped
-silently: every region is counted as read, followed, covered (lying inside a followed plate: the
-state name or slogan printed on it) or cut by the edge, and the counts reach the stats and the trace.
+gives a part of its text, and the vehicle is read once it is whole in view. A still region whose
+read found no plate (texture the character-line finder proposes on every frame) is read again
+after `recheck_s`, or as soon as it moves. Nothing is skipped silently: every region is counted as
+read, followed, covered (inside a followed plate: the state name or slogan printed on it), cut by
+the edge, or still, and the counts reach the stats and the trace.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -22,6 +24,8 @@ import numpy as np
 from edge_ocr.daemon.config import TrackerConfig
 from edge_ocr.daemon.track import PlateTracker
 from edge_ocr.types import Box, PlateRead, PlateRegion
+
+STILL_IOU = 0.6  # a region overlapping a remembered one this much, without motion, is the same texture
 
 
 @runtime_checkable
@@ -45,6 +49,7 @@ class FrameWork:
     followed: int = 0
     covered: int = 0
     edge: int = 0
+    still: int = 0
 
 
 def inside_fraction(a: Box, b: Box) -> float:
@@ -100,12 +105,20 @@ class Follower:
     """Detect, follow the settled tracks' plates, read the rest (see the module docstring); with
     `tracker.follow` off, or a reader without `detect`, every frame is read whole (`read_frame`)."""
 
-    def __init__(self, reader: FrameReader, tracker: PlateTracker, cfg: TrackerConfig) -> None:
+    def __init__(
+        self,
+        reader: FrameReader,
+        tracker: PlateTracker,
+        cfg: TrackerConfig,
+        votable: Callable[[PlateRead], bool] = lambda r: True,
+    ) -> None:
         self.frames = reader
+        self.votable = votable  # reads the tracker takes (the daemon's confidence and length limits)
         self.reader = reader if isinstance(reader, RegionReader) else None
         self.enabled = cfg.follow and self.reader is not None
         self.tracker = tracker
         self.cfg = cfg
+        self._barren: list[tuple[Box, float]] = []  # still regions read without a plate, until when
 
     def reads(
         self,
@@ -123,5 +136,27 @@ class Follower:
         self.tracker.follow(seen, now, moved)
         hw = (int(image.shape[0]), int(image.shape[1]))
         whole = [r for r in to_read if not at_edge(r.box, hw, self.cfg.edge_px)]
-        reads = self.reader.read_regions(image, whole) if whole else []
-        return reads, FrameWork(len(regions), len(whole), len(seen), covered, len(to_read) - len(whole))
+        fresh = self._not_barren(whole, now, moved)
+        reads = self.reader.read_regions(image, fresh) if fresh else []
+        self._remember_barren(fresh, reads, now)
+        work = FrameWork(len(regions), len(fresh), len(seen), covered, len(to_read) - len(whole))
+        return reads, replace(work, still=len(whole) - len(fresh))
+
+    def _not_barren(
+        self, regions: list[PlateRegion], now: float, moved: Callable[[Box], bool] | None
+    ) -> list[PlateRegion]:
+        """Regions to read: all but those still where a read found no plate less than recheck_s ago
+        (texture the line finder proposes every frame: read once a second, not 30 times)."""
+        self._barren = [(b, until) for b, until in self._barren if until > now]
+        if moved is None or not self._barren:
+            return regions
+        return [
+            r for r in regions if moved(r.box) or not any(r.box.iou(b) >= STILL_IOU for b, _ in self._barren)
+        ]
+
+    def _remember_barren(self, regions: list[PlateRegion], reads: list[PlateRead], now: float) -> None:
+        if self.cfg.recheck_s <= 0:
+            return
+        for r in regions:
+            if not any(r.box.iou(x.box) >= STILL_IOU and self.votable(x) for x in reads):
+                self._barren.append((r.box, now + self.cfg.recheck_s))

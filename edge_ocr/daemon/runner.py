@@ -67,7 +67,7 @@ class Runner:
         self.gate = MotionGate(cfg.motion, analyse=cfg.tracker.require_motion)
         self.stats = StatsKeeper(src.camera, mono)
         self.cpu = cpu  # the loop thread's CPU clock: frame cost without the load of other processes
-        self.follower = Follower(reader, self.tracker, cfg.tracker)
+        self.follower = Follower(reader, self.tracker, cfg.tracker, self._votable)
         self.trace = FrameTrace(state_path(cfg.daemon.trace)) if cfg.daemon.trace else None
         self.signals = signals or StopSignals()
         self._stop = self.signals.stop
@@ -141,15 +141,13 @@ class Runner:
         self.stats.processed(wall, getattr(self.reader, "last_timings", {}), cpu, work)
         self._trace(frame, "processed", wall, cpu, work)
         self.stats.last_ts = frame.timestamp
-        rc = self.cfg.reader
-        keep = [
-            r
-            for r in reads
-            if r.confidence >= rc.min_confidence
-            and len(r.plate) >= rc.min_length
-            and (r.matches_pattern or not rc.require_pattern)
-        ]
+        keep = [r for r in reads if self._votable(r)]
         self._dispatch(self.tracker.update(keep, frame.timestamp, moved), image)
+
+    def _votable(self, r: PlateRead) -> bool:
+        rc = self.cfg.reader
+        pattern = r.matches_pattern or not rc.require_pattern
+        return r.confidence >= rc.min_confidence and len(r.plate) >= rc.min_length and pattern
 
     def _trace(
         self, frame: Frame, status: str, wall: float = 0.0, cpu: float = 0.0, work: FrameWork | None = None

@@ -41,7 +41,7 @@ class FrameTrace:
     """`daemon.trace`: one CSV line per frame taken from the source (processed, skipped by the
     motion gate, or bad), with the loop's wall and CPU milliseconds and the plates read/followed."""
 
-    HEADER = "index,timestamp,status,wall_ms,cpu_ms,regions,read,followed,covered,edge\n"
+    HEADER = "index,timestamp,status,wall_ms,cpu_ms,regions,read,followed,covered,edge,still\n"
 
     def __init__(self, path: Path) -> None:
         create_private(path)
@@ -60,7 +60,7 @@ class FrameTrace:
         w = work or FrameWork()
         self._fh.write(
             f"{index},{ts:.3f},{status},{wall_s * 1000:.2f},{cpu * 1000:.2f},"
-            f"{w.regions},{w.read},{w.followed},{w.covered},{w.edge}\n"
+            f"{w.regions},{w.read},{w.followed},{w.covered},{w.edge},{w.still}\n"
         )
 
     def close(self) -> None:
@@ -153,6 +153,7 @@ class StatsKeeper:
             plates_followed=self.work.followed,
             plates_covered=self.work.covered,
             plates_at_edge=self.work.edge,
+            plates_still=self.work.still,
         )
 
     def status_line(self, cap: CaptureStats, depth: int, motion_skipped: int = 0) -> str:
@@ -166,9 +167,7 @@ class StatsKeeper:
             text += f", {motion_skipped} skipped (no motion)"
         if self.work.regions:
             w = self.work
-            text += (
-                f", plates {w.read} read, {w.followed} followed, {w.covered + w.edge} not read (inside/edge)"
-            )
+            text += f", plates {w.read} read, {w.followed} followed, {w.covered + w.edge + w.still} not read (inside/edge/still)"
         if self.sink_errors:
             text += f", sink errors {self.sink_errors}"
         if cap.errors:
