@@ -36,6 +36,7 @@ class DaemonRun:
     mqtt: str = ""  # host:port of a broker: the MQTT sink (and its spool) on
     crops: bool = False
     motion: bool = False
+    lores: str = ""  # WxH: detect on a copy this small (source.lores), read from the full frame
     extra_env: dict[str, str] = field(default_factory=dict)
 
 
@@ -65,6 +66,7 @@ def write_config(run: DaemonRun) -> Path:
         'camera = "bench"',
         f"playback_rate = {run.playback_rate:g}",
         f"exit_at_end = {'false' if looping else 'true'}",
+        *_lores_lines(run.lores),
         "[reader]",
         f"threads = {run.threads}",
         f"detector = {_toml_str(run.detector)}",
@@ -88,6 +90,15 @@ def write_config(run: DaemonRun) -> Path:
     path = run.out / "daemon.toml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+def _lores_lines(lores: str) -> list[str]:
+    if not lores:
+        return []
+    w, _, h = lores.partition("x")
+    if not (w.isdigit() and h.isdigit()):
+        raise ConfigError(f"--lores: expected WIDTHxHEIGHT, got {lores!r}")
+    return ["lores = true", f"lores_width = {w}", f"lores_height = {h}"]
 
 
 def _rss_mib(pid: int) -> float | None:

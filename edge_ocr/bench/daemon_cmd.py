@@ -31,6 +31,7 @@ def add_daemon_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--mqtt", default="", metavar="HOST:PORT", help="also the MQTT sink (with its spool)")
     g.add_argument("--crops", action="store_true", help="also save crops")
     g.add_argument("--motion", action="store_true", help="motion gate on")
+    g.add_argument("--lores", default="", metavar="WxH", help="detect on a copy this small, e.g. 640x360")
 
 
 def _videos(args: argparse.Namespace) -> list[tuple[str, Path]]:
@@ -83,6 +84,7 @@ def cmd_bench_daemon(args: argparse.Namespace) -> int:
             args.mqtt,
             args.crops,
             args.motion,
+            args.lores,
         )
         print(f"{name}: edge-ocr run on {video} ...", file=sys.stderr, flush=True)
         m: Measured = run_daemon(run)
@@ -96,7 +98,13 @@ def cmd_bench_daemon(args: argparse.Namespace) -> int:
         traces.append(trace)
     fit = cost_per_plate(traces)
     png = plot_runs(runs, args.out / "frame_time.png")
-    doc = {"detector": args.detector, "threads": args.threads, "runs": rows, "cost_per_plate": fit}
+    doc = {
+        "detector": args.detector,
+        "threads": args.threads,
+        "lores": args.lores,
+        "runs": rows,
+        "cost_per_plate": fit,
+    }
     (args.out / "summary.json").write_text(json.dumps(doc, indent=1), encoding="utf-8")
     lines = table(rows)
     if fit:

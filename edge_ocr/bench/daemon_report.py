@@ -21,11 +21,14 @@ def _mean(values: Sequence[float]) -> float:
     return round(float(np.mean(values)), 2) if len(values) else 0.0
 
 
-def rss_slope(rss: Sequence[tuple[float, float]], skip_s: float = 30.0) -> float:
-    """MiB per hour of RSS after the first `skip_s` seconds (start-up, model load, first frames)."""
+def rss_slope(
+    rss: Sequence[tuple[float, float]], skip_s: float = 30.0, span_s: float = 120.0
+) -> float | None:
+    """MiB per hour of RSS after the first `skip_s` seconds (start-up, model load, first frames);
+    None when fewer than `span_s` seconds are left to fit (a short run says nothing of growth)."""
     pts = [(t, m) for t, m in rss if t >= skip_s]
-    if len(pts) < 10:
-        return float("nan")
+    if len(pts) < 10 or pts[-1][0] - pts[0][0] < span_s:
+        return None
     t, m = np.array(pts).T
     return round(float(np.polyfit(t / 3600.0, m, 1)[0]), 2)
 
@@ -159,7 +162,7 @@ def table(rows: Sequence[dict[str, Any]]) -> list[str]:
         lines.append(
             f"| {r['name']} | {r['processed']}/{r['frames_in']} | {r['fps_processed']:.1f} | "
             f"{r['fps_one_core_cpu']:.1f} | {r['cpu_ms']['mean']:.1f} / {r['cpu_ms']['p90']:.1f} | "
-            f"{r['process_cpu_ms_per_frame']:.1f} | {r['peak_rss_mib']:.1f} | {r['rss_slope_mib_per_h']} | "
+            f"{r['process_cpu_ms_per_frame']:.1f} | {r['peak_rss_mib']:.1f} | {'–' if r['rss_slope_mib_per_h'] is None else r['rss_slope_mib_per_h']} | "
             f"{p['read']} / {p['followed']} | {sum(r['events'].values())} | {right} |"
         )
     return lines

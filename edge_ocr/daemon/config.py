@@ -34,6 +34,7 @@ class SourceConfig:
     fps: float = _f(10.0, min=0.1, max=240.0)
     lores_width: int = _f(640, min=16, max=4096)  # picamera2 low-resolution stream
     lores_height: int = _f(360, min=16, max=4096)
+    lores: bool = False  # opencv: also a lores_width x lores_height copy to detect on (picamera2: always)
     playback_rate: float = _f(0.0, min=0.0, max=100.0)  # files: 1.0 = real time; 0 = no drops, no wait
     exit_at_end: bool = True  # files/folders: stop the daemon when the input is exhausted
     retry_min_s: float = _f(0.5, min=0.0, max=3600.0)

@@ -16,7 +16,10 @@ from edge_ocr.daemon.sources.picam import PicameraSource
 
 
 def _opencv(cfg: SourceConfig, clock: Callable[[], float]) -> FrameSource:
-    return OpenCvSource(cfg.uri, cfg.camera, cfg.width, cfg.height, cfg.fps, cfg.playback_rate, clock=clock)
+    lores = (cfg.lores_width, cfg.lores_height) if cfg.lores else None
+    return OpenCvSource(
+        cfg.uri, cfg.camera, cfg.width, cfg.height, cfg.fps, cfg.playback_rate, clock=clock, lores=lores
+    )
 
 
 def _picamera2(cfg: SourceConfig, clock: Callable[[], float]) -> FrameSource:

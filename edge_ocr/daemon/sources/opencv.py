@@ -8,7 +8,7 @@ from pathlib import Path
 
 import cv2
 
-from edge_ocr.daemon.sources.base import BadFrame, EndOfStream
+from edge_ocr.daemon.sources.base import BadFrame, CameraFrame, EndOfStream
 from edge_ocr.errors import SourceError
 from edge_ocr.types import Frame
 
@@ -29,7 +29,8 @@ class OpenCvSource:
     Video files are timed by their own frame rate (timestamp = start + index / fps) so tracking
     behaves the same whether a file plays in real time or as fast as the pipeline can go;
     `playback_rate` > 0 throttles a file to that multiple of real time and makes it live
-    (frames are dropped when the pipeline is slower, as with a camera).
+    (frames are dropped when the pipeline is slower, as with a camera). With `lores` each frame
+    carries a small copy (source.lores), as picamera2's low-resolution stream does.
     """
 
     def __init__(
@@ -42,6 +43,7 @@ class OpenCvSource:
         playback_rate: float = 0.0,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
+        lores: tuple[int, int] | None = None,
     ) -> None:
         self.uri = uri
         self.name = camera
@@ -52,6 +54,7 @@ class OpenCvSource:
         self._rate = playback_rate
         self._clock = clock
         self._sleep = sleep
+        self._lores = lores  # (width, height) of a small copy for the motion gate and the detector
         self._cap: cv2.VideoCapture | None = None
         self._index = 0
         self._t0 = 0.0
@@ -105,7 +108,12 @@ class OpenCvSource:
         if image.ndim not in (2, 3) or image.size == 0:
             raise BadFrame(f"{self.uri}: frame {index} has shape {image.shape}")
         ts = self._t0 + index / self._file_fps if self.is_file else self._clock()
-        return Frame(image=image, index=index, timestamp=ts, source=self.name)
+        if self._lores is None:
+            return Frame(image=image, index=index, timestamp=ts, source=self.name)
+        # As picamera2's lores stream: the costly search runs on a quarter of the pixels, and
+        # the plates found there are cut again from the full frame for reading.
+        small = cv2.resize(image, self._lores, interpolation=cv2.INTER_AREA)
+        return CameraFrame(image=image, index=index, timestamp=ts, source=self.name, lores=small)
 
     def close(self) -> None:
         if self._cap is not None:
