@@ -37,6 +37,7 @@ class DaemonRun:
     crops: bool = False
     motion: bool = False
     lores: str = ""  # WxH: detect on a copy this small (source.lores), read from the full frame
+    python: str = ""  # the interpreter of the install to measure (a device venv); default this one
     extra_env: dict[str, str] = field(default_factory=dict)
 
 
@@ -118,7 +119,7 @@ def run_daemon(run: DaemonRun, sample_s: float = 0.5) -> Measured:
         (run.out / name).unlink(missing_ok=True)
     config = write_config(run)
     env = {**os.environ, "OMP_NUM_THREADS": str(run.threads), "PYTHONUNBUFFERED": "1", **run.extra_env}
-    cmd = [sys.executable, "-m", "edge_ocr", "run", "--config", str(config)]
+    cmd = [run.python or sys.executable, "-m", "edge_ocr", "run", "--config", str(config)]
     errlog = run.out / "daemon.stderr"
     t0 = time.monotonic()
     with open(errlog, "w", encoding="utf-8") as err:

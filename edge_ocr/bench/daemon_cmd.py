@@ -32,6 +32,9 @@ def add_daemon_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--crops", action="store_true", help="also save crops")
     g.add_argument("--motion", action="store_true", help="motion gate on")
     g.add_argument("--lores", default="", metavar="WxH", help="detect on a copy this small, e.g. 640x360")
+    g.add_argument(
+        "--python", default="", metavar="PATH", help="run the daemon with this interpreter (a device venv)"
+    )
 
 
 def _videos(args: argparse.Namespace) -> list[tuple[str, Path]]:
@@ -85,6 +88,7 @@ def cmd_bench_daemon(args: argparse.Namespace) -> int:
             args.crops,
             args.motion,
             args.lores,
+            args.python,
         )
         print(f"{name}: edge-ocr run on {video} ...", file=sys.stderr, flush=True)
         m: Measured = run_daemon(run)
@@ -98,7 +102,7 @@ def cmd_bench_daemon(args: argparse.Namespace) -> int:
         traces.append(trace)
     fit = cost_per_plate(traces)
     png = plot_runs(runs, args.out / "frame_time.png")
-    doc = {
+    doc: dict[str, Any] = {
         "detector": args.detector,
         "threads": args.threads,
         "lores": args.lores,

@@ -1,12 +1,14 @@
-"""glibc malloc tuned for a long-running daemon with three threads that handle multi-MB frames.
+"""glibc malloc set for a daemon whose capture thread allocates frames that the loop frees.
 
-Every thread that allocates (capture, MQTT, the loop) gets its own glibc arena, and freed frames
-and detector temporaries stay resident in each; two arenas are plenty for threads that mostly wait,
-and `malloc_trim` after each status tick gives back the heap's free pages. Measured on a 90-frame
-run (lines detector, `bench daemon`): RSS at the end 131.4 MiB with neither, 124.9 MiB with both
-(144.5 MiB before the trim). A fixed mmap threshold (256 KiB) was tried too and dropped: every
-large temporary then costs an mmap and page faults, 3.5 -> 6.4 s of system time for the same run.
-Elsewhere than glibc (musl, macOS) these calls are absent and nothing is done.
+glibc gives each thread that allocates its own arena: frames decoded on the capture thread live in
+a second arena whose heap is shrunk (pages handed back, then faulted in again, zeroed) each time
+the loop frees one. One arena for the whole process keeps them in the main heap instead; measured
+with `bench daemon` on 600 frames of 1280x720 (device install, lines detector on a 640x360 copy,
+MQTT + log + crops): system time 4.9 s (glibc's default arenas) / 4.2 s (two) / 2.0 s (one), the
+loop's CPU per frame 23.1 / 21.1 / 16.6 ms, peak RSS 126 / 127 / 129 MiB. `malloc_trim` after each
+status tick gives the heap's free pages back. A fixed mmap threshold (256 KiB) was tried too and
+dropped: every large temporary then costs an mmap and page faults (system time 3.5 -> 6.4 s per
+90 frames). Elsewhere than glibc (musl, macOS) these calls are absent and nothing is done.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ def _libc() -> ctypes.CDLL | None:
     return lib if hasattr(lib, "mallopt") and hasattr(lib, "malloc_trim") else None
 
 
-def tune_malloc(arenas: int = 2, mmap_threshold: int = 0) -> bool:
+def tune_malloc(arenas: int = 1, mmap_threshold: int = 0) -> bool:
     """Cap the arenas (and fix the mmap threshold when > 0); call before the threads start.
     False where malloc is not glibc's."""
     lib = _libc()
