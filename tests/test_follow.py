@@ -51,13 +51,28 @@ def test_read_frame_is_detect_then_read_regions(plate_model_dir: Path) -> None:
 
 
 def test_split_regions_follows_settled_boxes_and_covers_nested_text() -> None:
+    cfg, hw = TrackerConfig(follow_iou=0.3, nested_inside=0.6), (720, 1280)
     plate, slogan, other = region(100, 50, 200, 60), region(120, 90, 80, 15), region(600)
     moved = region(110, 52, 200, 60)  # the settled plate one frame later
-    to_read, seen, covered = split_regions([moved, slogan, other], [(7, plate.box)], 0.3, 0.6)
-    assert seen == [(7, moved.box)] and covered == 1 and to_read == [other]
-    to_read, seen, covered = split_regions([region(400)], [(7, plate.box)], 0.3, 0.6)
+    to_read, seen, covered, cut = split_regions([moved, slogan, other], [(7, plate.box)], cfg, hw)
+    assert seen == [(7, moved.box)] and covered == 1 and cut == 0 and to_read == [other]
+    to_read, seen, covered, cut = split_regions([region(400)], [(7, plate.box)], cfg, hw)
     assert seen == [] and covered == 0 and len(to_read) == 1  # gone elsewhere: read, never guessed
-    assert split_regions([plate], [], 0.3, 0.6)[0] == [plate]
+    assert split_regions([plate], [], cfg, hw)[0] == [plate]
+
+
+def test_lettering_beside_a_followed_or_cut_plate_is_not_read_alone() -> None:
+    """A state name above the plate's row ('OHIO'): read in the same frame as the plate, rank.py
+    drops it; with the plate followed (or cut by the edge) it must not be read alone."""
+    cfg, hw = TrackerConfig(), (720, 1280)
+    row, state = region(500, 400, 150, 40), region(540, 370, 70, 18)
+    to_read, seen, covered, cut = split_regions([row, state], [(3, row.box)], cfg, hw)
+    assert seen == [(3, row.box)] and covered == 1 and to_read == []
+    cut_row, cut_state = region(0, 400, 150, 40), region(30, 370, 70, 18)  # arriving at the left edge
+    to_read, seen, covered, cut = split_regions([cut_row, cut_state], [], cfg, hw)
+    assert cut == 1 and covered == 1 and to_read == []
+    lane2 = region(500, 600, 150, 40)  # another vehicle's plate below: read
+    assert split_regions([row, lane2], [(3, row.box)], cfg, hw)[0] == [lane2]
 
 
 def test_plates_cut_by_the_frame_border_are_counted_not_read() -> None:

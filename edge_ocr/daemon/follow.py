@@ -16,15 +16,17 @@ the edge, or still, and the counts reach the stats and the trace.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 import numpy as np
 
 from edge_ocr.daemon.config import TrackerConfig
 from edge_ocr.daemon.track import PlateTracker
+from edge_ocr.reader.rank import RankParams, beside
 from edge_ocr.types import Box, PlateRead, PlateRegion
 
+RANK = RankParams()  # the reader's rule for lettering beside a plate, applied to regions not read
 STILL_IOU = 0.6  # a region overlapping a remembered one this much, without motion, is the same texture
 
 
@@ -67,32 +69,41 @@ def at_edge(box: Box, frame_hw: tuple[int, int], margin: int) -> bool:
     )
 
 
-def split_regions(
-    regions: Sequence[PlateRegion], settled: Sequence[tuple[int, Box]], min_iou: float, inside: float
-) -> tuple[list[PlateRegion], list[tuple[int, Box]], int]:
-    """(regions to read, (track id, box) of settled tracks seen again, regions covered).
+def covers(anchor: Box, r: Box, inside: float, p: RankParams = RANK) -> bool:
+    """Is `r` part of the plate boxed by `anchor`: mostly inside it, or shorter lettering beside it
+    (a state name, a slogan: rank.py drops such a read when the plate is read in the same frame)?"""
+    if inside > 0 and inside_fraction(r, anchor) >= inside:
+        return True
+    return anchor.h > p.taller * r.h and beside(r, anchor, p.beside_gap)
 
-    Each settled track takes the region overlapping its last box most (at least `min_iou`); a
-    region lying `inside` or more within a followed box is part of that plate and not read."""
+
+def split_regions(
+    regions: Sequence[PlateRegion],
+    settled: Sequence[tuple[int, Box]],
+    cfg: TrackerConfig,
+    frame_hw: tuple[int, int],
+) -> tuple[list[PlateRegion], list[tuple[int, Box]], int, int]:
+    """(regions to read, (track id, box) of settled tracks seen again, covered, cut by the edge).
+
+    Each settled track takes the region overlapping its last box most (at least `follow_iou`); a
+    region touching the frame border is a plate cut by it; a region that is part of a followed or
+    cut plate (`covers`) is not read either."""
     pairs = sorted(
         ((r.box.iou(box), i, tid) for i, r in enumerate(regions) for tid, box in settled),
         key=lambda p: -p[0],
     )
     taken: dict[int, int] = {}  # region index -> track id
     for iou, i, tid in pairs:
-        if iou >= min_iou and i not in taken and tid not in taken.values():
+        if iou >= cfg.follow_iou and i not in taken and tid not in taken.values():
             taken[i] = tid
     followed = [(tid, regions[i].box) for i, tid in taken.items()]
-    to_read: list[PlateRegion] = []
-    covered = 0
-    for i, r in enumerate(regions):
-        if i in taken:
-            continue
-        if inside > 0 and any(inside_fraction(r.box, b) >= inside for _t, b in followed):
-            covered += 1
-        else:
-            to_read.append(r)
-    return to_read, followed, covered
+    rest = [r for i, r in enumerate(regions) if i not in taken]
+    cut = [r.box for r in rest if at_edge(r.box, frame_hw, cfg.edge_px)]
+    anchors = [b for _t, b in followed] + cut
+    to_read = [
+        r for r in rest if r.box not in cut and not any(covers(a, r.box, cfg.nested_inside) for a in anchors)
+    ]
+    return to_read, followed, len(rest) - len(cut) - len(to_read), len(cut)
 
 
 class FrameReader(Protocol):
@@ -132,15 +143,14 @@ class Follower:
             return self.frames.read_frame(image, lores), None
         regions = self.reader.detect(image, lores)
         settled = self.tracker.settled(self.cfg.follow_after)
-        to_read, seen, covered = split_regions(regions, settled, self.cfg.follow_iou, self.cfg.nested_inside)
-        self.tracker.follow(seen, now, moved)
         hw = (int(image.shape[0]), int(image.shape[1]))
-        whole = [r for r in to_read if not at_edge(r.box, hw, self.cfg.edge_px)]
-        fresh = self._not_barren(whole, now, moved)
+        to_read, seen, covered, cut = split_regions(regions, settled, self.cfg, hw)
+        self.tracker.follow(seen, now, moved)
+        fresh = self._not_barren(to_read, now, moved)
         reads = self.reader.read_regions(image, fresh) if fresh else []
         self._remember_barren(fresh, reads, now)
-        work = FrameWork(len(regions), len(fresh), len(seen), covered, len(to_read) - len(whole))
-        return reads, replace(work, still=len(whole) - len(fresh))
+        still = len(to_read) - len(fresh)
+        return reads, FrameWork(len(regions), len(fresh), len(seen), covered, cut, still)
 
     def _not_barren(
         self, regions: list[PlateRegion], now: float, moved: Callable[[Box], bool] | None
