@@ -38,6 +38,7 @@ class DaemonRun:
     motion: bool = False
     lores: str = ""  # WxH: detect on a copy this small (source.lores), read from the full frame
     python: str = ""  # the interpreter of the install to measure (a device venv); default this one
+    follow: bool = True  # false: read every frame whole (the daemon before issue 13), to compare
     extra_env: dict[str, str] = field(default_factory=dict)
 
 
@@ -71,6 +72,8 @@ def write_config(run: DaemonRun) -> Path:
         "[reader]",
         f"threads = {run.threads}",
         f"detector = {_toml_str(run.detector)}",
+        "[tracker]",
+        f"follow = {'true' if run.follow else 'false'}",
         "[motion]",
         f"enabled = {'true' if run.motion else 'false'}",
         "[log]",

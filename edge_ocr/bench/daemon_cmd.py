@@ -32,6 +32,7 @@ def add_daemon_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--crops", action="store_true", help="also save crops")
     g.add_argument("--motion", action="store_true", help="motion gate on")
     g.add_argument("--lores", default="", metavar="WxH", help="detect on a copy this small, e.g. 640x360")
+    g.add_argument("--no-follow", action="store_true", help="read every frame whole (tracker.follow = false)")
     g.add_argument(
         "--python", default="", metavar="PATH", help="run the daemon with this interpreter (a device venv)"
     )
@@ -89,6 +90,7 @@ def cmd_bench_daemon(args: argparse.Namespace) -> int:
             args.motion,
             args.lores,
             args.python,
+            not args.no_follow,
         )
         print(f"{name}: edge-ocr run on {video} ...", file=sys.stderr, flush=True)
         m: Measured = run_daemon(run)

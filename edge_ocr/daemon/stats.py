@@ -47,6 +47,7 @@ class FrameTrace:
         create_private(path)
         self._fh: TextIO = open(path, "w", encoding="ascii")  # noqa: SIM115 - closed by close()
         self._fh.write(self.HEADER)
+        self._lines = 0
 
     def frame(
         self,
@@ -62,6 +63,9 @@ class FrameTrace:
             f"{index},{ts:.3f},{status},{wall_s * 1000:.2f},{cpu * 1000:.2f},"
             f"{w.regions},{w.read},{w.followed},{w.covered},{w.edge},{w.still}\n"
         )
+        self._lines += 1
+        if self._lines % 300 == 0:  # about every 10 s at 30 fps: a reader tailing it sees progress
+            self._fh.flush()
 
     def close(self) -> None:
         self._fh.close()
