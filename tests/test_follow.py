@@ -140,6 +140,15 @@ def test_text_on_the_scenery_is_followed_until_it_moves() -> None:
     assert [e.kind for e in tracker.update([plate_read("SHOP24", 540)], 0.4, lambda b: True)] == ["new"]
 
 
+def test_a_box_that_travels_is_motion_even_when_the_gate_sees_none() -> None:
+    """A plate on a car of its own colour changes few pixels of the gate's small image."""
+    tracker = PlateTracker(TrackerConfig(min_frames=2, require_motion=True))
+    never = lambda b: False  # noqa: E731
+    assert tracker.update([plate_read("ABC123", 100)], 0.0, never) == []
+    assert tracker.update([plate_read("ABC123", 105)], 0.1, never) == []  # 5 px: jitter, not motion
+    assert [e.kind for e in tracker.update([plate_read("ABC123", 115)], 0.2, never)] == ["new"]  # 15 px
+
+
 class RegionStub:
     """Detects one plate per frame at x = the frame's mean grey; reads it as ABC123."""
 

@@ -66,6 +66,7 @@ class _Track:
     last_conf: float = 0.0
     agree: int = 0  # reads in a row, after `new`, whose vote was the plate reported
     followed: int = 0  # frames it was seen (detected) but not read, its vote being settled
+    first_box: Box | None = None
 
     def add(self, read: PlateRead, now: float) -> None:
         self.box, self.last_seen, self.region = read.box, now, read.region or self.region
@@ -92,6 +93,13 @@ class _Track:
             confs.append(weight / sum(pos_votes.values()) * weight / pos_counts[ch])
             support = min(support, pos_counts[ch])
         return "".join(chars), sum(confs) / max(1, len(confs)), support
+
+
+def _drifted(t: _Track) -> bool:
+    """The box itself travelled half its height since the first read: motion, even where the gate's
+    small difference image misses it (a plate on a car of its own colour changes few pixels)."""
+    (x0, y0), (x1, y1) = (t.first_box or t.box).center, t.box.center
+    return ((x1 - x0) ** 2 + (y1 - y0) ** 2) ** 0.5 >= 0.5 * t.box.h
 
 
 class PlateTracker:
@@ -129,7 +137,7 @@ class PlateTracker:
         kept = drop_nested([r for r in reads if r.plate], self.cfg.nested_inside)
         touched = self._associate(kept, now)
         for track in touched:
-            track.moved = track.moved or moved is None or moved(track.box)
+            track.moved = track.moved or moved is None or moved(track.box) or _drifted(track)
         for track in touched:
             events.extend(self._check(track, now))
         events.extend(self._expire(now))
@@ -158,7 +166,7 @@ class PlateTracker:
             if track.id in boxes:
                 track.box, track.last_seen = boxes[track.id], now
                 track.followed += 1
-                track.moved = track.moved or (moved is not None and moved(track.box))
+                track.moved = track.moved or (moved is not None and moved(track.box)) or _drifted(track)
 
     def unchanged(self, now: float) -> list[PlateEvent]:
         """The motion gate saw no change since the last processed frame: what was in view then is
@@ -194,7 +202,7 @@ class PlateTracker:
             touched.append(self._tracks[ti])
         for ri, read in enumerate(reads):
             if ri not in used_r:
-                track = _Track(self._next_track, read.box, now, now)
+                track = _Track(self._next_track, read.box, now, now, first_box=read.box)
                 self._next_track += 1
                 track.add(read, now)
                 self._tracks.append(track)
