@@ -1,0 +1,102 @@
+"""MODEL_CARD.md text from card.json (so the two never disagree)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+FORMATS = ("tflite_int8", "tflite_float", "onnx_int8", "onnx_float")
+
+
+def _pct(v: Any) -> str:
+    return f"{100 * float(v):.2f} %" if isinstance(v, float | int) else "-"
+
+
+def heldout_table(h: dict[str, Any]) -> list[str]:
+    sources = sorted(
+        k for k in h["tflite_int8"] if k not in ("all", "n", "ms_per_crop_median") and not k.startswith("n_")
+    )
+    lines = ["| source | n | " + " | ".join(FORMATS) + " |", "|---|---|" + "---|" * len(FORMATS)]
+    for s in sources:
+        cells = " | ".join(_pct(h[f].get(s)) for f in FORMATS)
+        lines.append(f"| {s} | {h['tflite_int8'].get('n_' + s, '')} | {cells} |")
+    cells = " | ".join(f"**{_pct(h[f]['all'])}**" for f in FORMATS)
+    lines.append(f"| **all** | {h['tflite_int8']['n']} | {cells} |")
+    ms = " | ".join(f"{h[f]['ms_per_crop_median']:.2f}" for f in FORMATS)
+    lines.append(f"| CPU ms per crop (median, batch 1, one thread) | | {ms} |")
+    return lines
+
+
+def fusion_lines(f: dict[str, Any] | None) -> list[str]:
+    """Contour alone / sequence alone / fused, from edge_ocr.bench.sequence's JSON."""
+    if not f:
+        return []
+    out = [
+        "## With the contour reader (int8 LiteRT, one thread)",
+        "",
+        f"Fusion: argmax over the contour N-best plus the sequence's best path of log(contour confidence) "
+        f"+ {f['weight']} x CTC log-likelihood; the best path, when not among the N-best, gets "
+        f"{f['absent']} as contour log-score. Weight and that score chosen on the {f['chosen_on']} "
+        "(never on bench/).",
+        "",
+        "| set | n | contour | sequence | fused | truth in contour N-best | added CPU ms (median) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name in ("us_nyc_heldout", "bench_seg_and_ocr_us"):
+        r = f[name]
+        out.append(
+            f"| {name} | {r['n']} | {_pct(r['contour'])} | {_pct(r['sequence'])} | {_pct(r['fused'])} | "
+            f"{_pct(r['truth_in_candidates'])} | {r['added_cpu_ms_median']:.2f} |"
+        )
+    return [*out, ""]
+
+
+def model_card_md(card: dict[str, Any]) -> str:
+    h = card["metrics"]["heldout"]
+    files = [f"| {e['path']} | {e['bytes']} | `{e['sha256'][:16]}…` |" for e in card["files"].values()]
+    data = [
+        f"| {s} | {c['train']} | {c['test']} | {card['data']['licences'].get(s, 'see data README')} |"
+        for s, c in sorted(card["data"]["counts"].items())
+    ]
+    out = [
+        f"# {card['name']} v{card['version']}",
+        "",
+        "CTC line reader for licence plates: a grey plate crop resized to "
+        f"{card['input']['shape'][1]}x{card['input']['shape'][2]} -> {card['output']['shape'][1]} frames x "
+        f"{card['num_classes']} classes ({card['alphabet']} + blank last). Raw logits out; the device "
+        "(edge_ocr/reader/sequence.py) takes the log-softmax, decodes the best path and scores candidate "
+        "strings exactly (CTC forward algorithm). Two-row plates are read with the top row laid left of "
+        "the bottom row. All-convolutional (depthwise-separable backbone, 1-D convolutional head): "
+        "no recurrent layer, so int8 conversion is plain.",
+        "",
+        "## Held-out exact-plate accuracy (device path: SequenceReader, one thread)",
+        "",
+        *heldout_table(h),
+        "",
+        f"int8 vs float drop (pp): {json.dumps({k: round(v, 2) for k, v in h['int8_drop_pp'].items()})}",
+        "",
+        f"Split: {card['metrics']['split']} (by plate string: one plate never in both).",
+        "",
+        *fusion_lines(card["metrics"].get("fusion")),
+        "## Data",
+        "",
+        "| source | train | held-out | licence |",
+        "|---|---|---|---|",
+        *data,
+        "",
+        "Never trained, calibrated or tuned on ../shared/data/bench/. int8 calibration: training lines only.",
+        "",
+        "## Files",
+        "",
+        "| file | bytes | sha256 |",
+        "|---|---|---|",
+        *files,
+        "",
+        "## Training",
+        "",
+        "```json",
+        json.dumps(card["training"], indent=1),
+        "```",
+        "",
+    ]
+    return "\n".join(out)

@@ -1,0 +1,105 @@
+"""Line images ready for training: two-row plates laid side by side, shrunk, and augmented per batch.
+
+Every sample is stored once as a grey line at most CACHE_H pixels high (two-row plates already put
+side by side at their labelled row boundary); each batch then draws a fresh random crop quad,
+perspective, blur, noise and polarity, so the model never sees the same pixels twice.
+"""
+
+from __future__ import annotations
+
+import pickle
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from convert.sequence.data import LineSample, split_of
+from edge_ocr.reader.sequence import ALPHABET, INPUT_H, INPUT_W, plate_input, side_by_side, stretch
+
+CACHE_H = 48
+MAX_LABEL = 12
+
+
+@dataclass(frozen=True, eq=False)
+class Lines:
+    """Grey line images (ragged), their texts and sources."""
+
+    images: list[np.ndarray]
+    texts: list[str]
+    sources: list[str]
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def take(self, idx: list[int]) -> Lines:
+        return Lines(
+            [self.images[i] for i in idx], [self.texts[i] for i in idx], [self.sources[i] for i in idx]
+        )
+
+
+def to_line(s: LineSample) -> np.ndarray:
+    grey = side_by_side(s.image, s.split_y) if s.rows == 2 else s.image
+    h, w = grey.shape[:2]
+    if h > CACHE_H:
+        grey = cv2.resize(grey, (max(8, round(w * CACHE_H / h)), CACHE_H), interpolation=cv2.INTER_AREA)
+    return np.ascontiguousarray(grey)
+
+
+def build(samples: list[LineSample]) -> dict[str, Lines]:
+    """{'train', 'test'} lines; synthetic samples are always train."""
+    out: dict[str, Lines] = {"train": Lines([], [], []), "test": Lines([], [], [])}
+    for s in samples:
+        part = "train" if s.source == "synth" else split_of(s.text)
+        out[part].images.append(to_line(s))
+        out[part].texts.append(s.text)
+        out[part].sources.append(s.source)
+    return out
+
+
+def save(lines: dict[str, Lines], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(pickle.dumps(lines, protocol=5))
+
+
+def load(path: Path) -> dict[str, Lines]:
+    return pickle.loads(path.read_bytes())  # noqa: S301 - our own cache file
+
+
+def eval_input(line: np.ndarray) -> np.ndarray:
+    """The held-out input exactly as the device builds it (from the cached line)."""
+    return plate_input(line, rows=1)
+
+
+def augment(line: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A random crop quad (tighter/looser, skewed), blur, noise, contrast and polarity -> model input."""
+    h, w = line.shape[:2]
+    src = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
+    src += (rng.uniform(-1, 1, (4, 2)) * np.array([0.05 * w, 0.12 * h])).astype(np.float32)
+    src += (rng.uniform(-1, 1, 2) * np.array([0.03 * w, 0.06 * h])).astype(np.float32)
+    dst = np.array([[0, 0], [INPUT_W, 0], [INPUT_W, INPUT_H], [0, INPUT_H]], np.float32)
+    m = cv2.getPerspectiveTransform(src, dst)
+    img = cv2.warpPerspective(
+        line, m, (INPUT_W, INPUT_H), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
+    f: np.ndarray = img.astype(np.float32)
+    if rng.random() < 0.35:
+        f = np.asarray(cv2.GaussianBlur(f, (0, 0), float(rng.uniform(0.3, 1.1))))
+    if rng.random() < 0.3:
+        f = 255.0 * (np.clip(f, 0, 255) / 255.0) ** float(rng.uniform(0.6, 1.6))
+    f = f * float(rng.uniform(0.3, 1.0)) + float(rng.uniform(0, 60))
+    f = f + rng.normal(0, float(rng.uniform(0, 8)), f.shape).astype(np.float32)
+    if rng.random() < 0.1:
+        f = 255.0 - f
+    return stretch(np.clip(f, 0, 255))
+
+
+def encode(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Texts -> dense label ids (N, MAX_LABEL) padded with 0, and their lengths."""
+    ids = np.zeros((len(texts), MAX_LABEL), np.int32)
+    lens = np.zeros(len(texts), np.int32)
+    for i, t in enumerate(texts):
+        k = [ALPHABET.index(c) for c in t[:MAX_LABEL]]
+        ids[i, : len(k)] = k
+        lens[i] = len(k)
+    return ids, lens

@@ -1,0 +1,157 @@
+"""Benchmark the CTC sequence reader alone and fused with the contour reader's N-best candidates.
+
+    python -m edge_ocr.bench.sequence --data ../shared/data --model models/plate-seq
+
+Measures exact-plate accuracy on the held-out split of us-nyc-crops (where the fusion weight is
+chosen) and on bench/seg-and-ocr-us (evaluation only: nothing is chosen there), for contour alone,
+sequence alone and fused, plus the sequence reader's milliseconds per crop. numpy/cv2 only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from edge_ocr.reader.sequence import SequenceReader, fuse
+
+HELDOUT = 0.12  # fraction of plate strings held out (shared with convert/sequence)
+SALT = "plate-seq"
+WEIGHTS = (0.0, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0)
+ABSENT = (-20.0, -12.0, -9.0, -7.0, -5.0, -3.0)  # contour log-score given the sequence's own path
+
+
+def split_of(text: str, heldout: float = HELDOUT) -> str:
+    """'test' or 'train' from a stable hash of the plate string (a plate never straddles both)."""
+    h = int.from_bytes(hashlib.sha1(f"{SALT}:{text}".encode()).digest()[:8], "big") / 2.0**64
+    return "test" if h < heldout else "train"
+
+
+@dataclass(frozen=True)
+class Crop:
+    path: Path
+    text: str
+    rows: int = 1
+
+
+def bench_crops(data: Path) -> list[Crop]:
+    """bench/seg-and-ocr-us: groundtruth.csv rows `file,state,PLATE`."""
+    folder = data / "bench" / "seg-and-ocr-us"
+    with open(folder / "groundtruth.csv", newline="", encoding="utf-8") as f:
+        rows = [r for r in csv.reader(f) if len(r) >= 3 and r[0] != "file"]
+    return [Crop(folder / r[0], r[2].strip().upper()) for r in rows]
+
+
+def us_nyc_heldout(data: Path) -> list[Crop]:
+    """The held-out plates of plates/us-nyc-crops (never used for training)."""
+    folder = data / "plates" / "us-nyc-crops"
+    with open(folder / "labels.csv", newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    out = []
+    for r in rows:
+        text = "".join(c for c in r["plate"].upper() if c.isalnum())
+        if split_of(text) == "test":
+            out.append(Crop(folder / "crops" / r["file"], text))
+    return out
+
+
+@dataclass
+class Row:
+    """Everything fusion needs for one crop, so weights can be searched without re-reading."""
+
+    truth: str
+    contour: str
+    candidates: list[tuple[str, float]]
+    seq_text: str
+    logp: np.ndarray
+    seq_ms: float  # wall time of the sequence read alone
+    added_cpu_ms: float  # CPU time of read + scoring the candidates (fusion's added cost)
+
+
+def collect(seq: SequenceReader, contour: Any, crops: Sequence[Crop]) -> list[Row]:
+    """Read every crop with both readers (contour may be None: sequence only)."""
+    rows = []
+    for c in crops:
+        img = cv2.imread(str(c.path), cv2.IMREAD_COLOR)
+        if img is None:
+            continue
+        plate, cands = "", []
+        if contour is not None:
+            pr = contour.read_crop(img)
+            if pr is not None:
+                plate, cands = pr.plate, [(k.plate, float(k.confidence)) for k in pr.candidates]
+        t0, c0 = time.perf_counter(), time.process_time()
+        read = seq.read(img, c.rows)
+        ms = (time.perf_counter() - t0) * 1e3
+        fuse(cands, read.logp, 1.0, ABSENT[0])
+        cpu = (time.process_time() - c0) * 1e3
+        rows.append(Row(c.text, plate, cands, read.text, read.logp, ms, cpu))
+    return rows
+
+
+def fused_accuracy(rows: Sequence[Row], weight: float, absent: float) -> float:
+    return float(np.mean([fuse(r.candidates, r.logp, weight, absent)[0] == r.truth for r in rows]))
+
+
+def choose(rows: Sequence[Row]) -> tuple[float, float, float]:
+    """(weight, absent, accuracy) best on `rows`; ties go to the smaller weight, then the lower absent."""
+    best = (0.0, ABSENT[0], -1.0)
+    for w in WEIGHTS:
+        for a in ABSENT:
+            acc = fused_accuracy(rows, w, a)
+            if acc > best[2] + 1e-9:
+                best = (w, a, acc)
+    return best
+
+
+def summary(rows: Sequence[Row], weight: float, absent: float) -> dict[str, float]:
+    return {
+        "n": len(rows),
+        "contour": float(np.mean([r.contour == r.truth for r in rows])),
+        "sequence": float(np.mean([r.seq_text == r.truth for r in rows])),
+        "fused": fused_accuracy(rows, weight, absent),
+        "truth_in_candidates": float(np.mean([r.truth in {c for c, _ in r.candidates} for r in rows])),
+        "seq_ms_median": float(np.median([r.seq_ms for r in rows])),
+        "added_cpu_ms_median": float(np.median([r.added_cpu_ms for r in rows])),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m edge_ocr.bench.sequence")
+    p.add_argument("--data", type=Path, default=Path("../shared/data"))
+    p.add_argument("--model", type=Path, default=Path("models/plate-seq"))
+    p.add_argument("--backend", default="tflite", choices=("tflite", "onnx"))
+    p.add_argument("--fmt", default="int8", choices=("int8", "float"))
+    p.add_argument("--json", type=Path, default=None, help="write the figures here too")
+    a = p.parse_args(argv)
+    from edge_ocr import Reader
+
+    seq = SequenceReader(a.model, a.backend, a.fmt)
+    contour = Reader(region="us")
+    tune = collect(seq, contour, us_nyc_heldout(a.data))
+    weight, absent, _ = choose(tune)
+    bench = collect(seq, contour, bench_crops(a.data))
+    res = {
+        "weight": weight,
+        "absent": absent,
+        "chosen_on": "us-nyc-crops held-out split",
+        "us_nyc_heldout": summary(tune, weight, absent),
+        "bench_seg_and_ocr_us": summary(bench, weight, absent),
+    }
+    print(json.dumps(res, indent=1))
+    if a.json:
+        a.json.write_text(json.dumps(res, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
