@@ -21,7 +21,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 def _args(argv: list[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(prog="python -m convert.detector")
-    ap.add_argument("stage", choices=("train", "eval", "export", "card", "all", "compare"))
+    ap.add_argument("stage", choices=("train", "eval", "export", "card", "all", "compare", "sizes"))
     ap.add_argument("--data", type=Path, default=Path(os.environ.get("EDGE_OCR_DATA", "../shared/data")))
     ap.add_argument("--out", type=Path, default=Path("models/plate-detector"))
     ap.add_argument("--work", type=Path, default=Path("build/detector/main"))
@@ -32,6 +32,9 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--budget-s", type=float, default=0.0, help="train for this many seconds (cosine LR over time)")
     ap.add_argument("--schedule-steps", type=int, default=0, help="LR cosine length (default: --steps)")
     ap.add_argument("--checkpoints", default="", help="comma-separated steps to save weights at")
+    ap.add_argument("--init", type=Path, default=None, help="train: start from these weights")
+    ap.add_argument("--lr", type=float, default=3e-3)
+    ap.add_argument("--composites", type=int, default=800)
     ap.add_argument("--quick", action="store_true", help="tiny run for tests")
     ap.add_argument("--full", action="store_true", help="eval: also evaluation-only sets, negatives, bench")
     return ap.parse_args(argv)
@@ -44,6 +47,7 @@ def _config(a: argparse.Namespace):  # noqa: ANN202 - TrainConfig, imported lazi
     steps, batch = (4, 4) if a.quick else (a.steps, a.batch)
     ckpt = tuple(int(s) for s in a.checkpoints.split(",") if s.strip())
     return TrainConfig(width=w, height=h, channels=a.channels, steps=steps, batch=batch, checkpoint_steps=ckpt,
+                       lr=a.lr, composites=a.composites,
                        schedule_steps=a.schedule_steps, budget_s=0.0 if a.quick else a.budget_s)
 
 
@@ -68,7 +72,7 @@ def run(argv: list[str] | None = None) -> int:
     cfg = _config(a)
     model = None
     if a.stage in ("train", "all"):
-        model = train(cfg, a.data, a.work, a.quick)
+        model = train(cfg, a.data, a.work, a.quick, a.init)
     if a.stage in ("eval", "all"):
         model = model or _model(cfg, a.work)
         run_ = evaluate.runner(evaluate.keras_forward(model), cfg.size, cfg.channels, cfg.stride)
@@ -85,6 +89,10 @@ def run(argv: list[str] | None = None) -> int:
         from convert.detector.compare import compare
 
         compare(model or _model(cfg, a.work), cfg, a.data, a.work)
+    if a.stage in ("sizes", "all"):  # the trained size against a smaller and a larger input
+        from convert.detector.compare import size_sweep
+
+        size_sweep(cfg, a.data, a.work, ((256, 160), (cfg.width, cfg.height), (384, 224)), a.quick)
     if a.stage in ("card", "all"):
         from convert.detector import card
 

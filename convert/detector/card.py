@@ -39,7 +39,7 @@ def skeleton(cfg: Any, out: Path, threshold: float, extra: dict[str, Any] | None
                   "range": [0.0, 1.0], "colour": "BGR" if cfg.channels == 3 else "grey"},
         "detector": {
             "input_width": cfg.width, "input_height": cfg.height, "channels": cfg.channels, "stride": cfg.stride,
-            "letterbox": "top-left anchored, scale = min(W/w, H/h), INTER_AREA, pad 114",
+            "letterbox": "top-left anchored, scale = min(W/w, H/h), INTER_AREA (via linear 2x when shrinking > 2x), pad 114",
             "output": "(H/stride, W/stride, 5) sigmoid: heat, offset x, offset y, sqrt(w/W), sqrt(h/H)",
             "threshold": threshold, "threshold_chosen_on": "held-out training photos (best F1), int8 TFLite",
         },
@@ -92,9 +92,20 @@ def summaries(recs: dict[str, dict[str, list[bench.Record]]], t: float) -> dict[
     return out
 
 
+def strict_threshold(neg_train: list[bench.Record], t: float, target: float = 0.05) -> float:
+    """A second operating point for the reader: the lowest threshold (from the F1 one up) whose false
+    proposals on the training half of negatives/ stay <= target; half 1 remains unseen."""
+    for c in np.round(np.arange(t, 0.96, 0.025), 3):
+        if bench.summarize(neg_train, float(c)).false_per_frame <= target:
+            return float(c)
+    return 0.95
+
+
 def comparison(work: Path) -> dict[str, Any]:
-    """The input-size / colour comparison runs (build/detector/cmp_*), when they were evaluated."""
+    """The input-size sweep of the final weights and the short comparison runs (build/detector/cmp_*)."""
     res = {}
+    if (work / "sizes.json").exists():
+        res.update({f"final weights @ {k}": v for k, v in json.loads((work / "sizes.json").read_text()).items()})
     for d in sorted(work.parent.glob("cmp_*")):
         f = d / "compare.json"
         if f.exists():
@@ -108,11 +119,15 @@ def write(cfg: Any, data_dir: Path, out: Path, work: Path, quick: bool) -> dict[
     recs = measure(out, data_dir, quick)
     t = bench.choose_threshold(pooled_heldout(recs["tflite_int8"]))
     summ = summaries(recs, t)
+    strict = strict_threshold(recs["tflite_int8"]["negatives/half0"], t)
     drop = {f"{b}_int8": {k: 100 * (summ[f"{b}_float"]["heldout/all"][k] - summ[f"{b}_int8"]["heldout/all"][k])
                           for k in ("first_recall", "any_recall")} for b in ("tflite", "onnx")}
     train, held = data.split_scenes(data_dir)
     extra = {
-        "metrics": {"int8_recall_drop_pp_heldout": drop, "by_file": summ},
+        "metrics": {"int8_recall_drop_pp_heldout": drop, "by_file": summ,
+                    "strict": {"threshold": strict, "rule": "lowest >= F1 threshold with <= 0.05 false proposals "
+                               "per frame on the training half of negatives/", "tflite_int8": summaries(
+                                   {"tflite_int8": recs["tflite_int8"]}, strict)["tflite_int8"]}},
         "training": {**json.loads((work / "train_config.json").read_text()),
                      "heldout_photos": len(held), "heldout_rule": f"md5(stem) % 100 < {data.HELDOUT_PCT}",
                      "negatives_rule": "md5(file name) % 2: half 0 used in training, half 1 never seen"},
@@ -120,6 +135,7 @@ def write(cfg: Any, data_dir: Path, out: Path, work: Path, quick: bool) -> dict[
         "comparison": comparison(work),
     }
     card = skeleton(cfg, out, t, extra)
+    card["detector"]["threshold_strict"] = strict
     (out / "card.json").write_text(json.dumps(card, indent=1))
     curves = {k: bench.pr_curve(v) for k, v in recs["tflite_int8"].items() if not k.startswith("negatives")}
     curves["heldout/all"] = bench.pr_curve(pooled_heldout(recs["tflite_int8"]))

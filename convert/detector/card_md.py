@@ -51,12 +51,13 @@ def _comparison(card: dict[str, Any]) -> list[str]:
     cmp_ = card.get("comparison") or {}
     if not cmp_:
         return ["(comparison runs not evaluated)"]
-    rows = ["| run | input | channels | held-out first / any recall (own threshold) | precision | int8 ms median (1280x720, wall) |",
+    rows = ["| run | input | channels | held-out first / any recall (own threshold) | precision | int8 letterbox+run ms median, 1280x720: wall / CPU |",
             "|---|---|---|---|---|---|"]
     for name, c in cmp_.items():
         h = c["heldout"]
         rows.append(f"| {name} | {c['size']} | {c['channels']} | {_pct(h['first_recall'])} / {_pct(h['any_recall'])} | "
-                    f"{_pct(h['precision'])} | {c.get('int8_ms_median', float('nan')):.2f} |")
+                    f"{_pct(h['precision'])} | {c.get('int8_ms_median', float('nan')):.2f} / "
+                    f"{c.get('int8_cpu_ms_median', float('nan')):.2f} |")
     return rows
 
 
@@ -88,6 +89,12 @@ def write_markdown(card: dict[str, Any], path: Path) -> None:
         "",
         "Detect time covers letterbox (resize included), the network and decoding, per photo; bench photos are ~1280x720.",
         "",
+        f"### Strict operating point: threshold {card['metrics']['strict']['threshold']:.3f}",
+        "",
+        f"Rule: {card['metrics']['strict']['rule']}.",
+        "",
+        *_table(card["metrics"]["strict"]["tflite_int8"], keys),
+        "",
         "## int8 vs float (same threshold)",
         "",
         *_formats(card),
@@ -96,7 +103,10 @@ def write_markdown(card: dict[str, Any], path: Path) -> None:
         "",
         "## Input size and colour: measured comparison",
         "",
-        "Equal short runs (same seed, steps, schedule, data), held-out training photos, threshold chosen per run on them:",
+        "Held-out training photos, int8 TFLite, threshold chosen per row on them. `final weights @ WxH`: the final "
+        "network (fully convolutional, trained at the shipped size with 0.6-2.5x zoom) exported at each input size; "
+        "`cmp_*`: two equal short training runs (300 steps of batch 8, same seed and schedule) per size, too short to "
+        "learn plates, kept only as a record.",
         "",
         *_comparison(card),
         "",
@@ -108,7 +118,7 @@ def write_markdown(card: dict[str, Any], path: Path) -> None:
         "low light, blur, noise, JPEG. BatchNorm statistics recomputed after training. Loss: CenterNet focal "
         "loss on the heatmap + L1 on offsets and sqrt sizes.",
         "",
-        "Retrain: `python -m convert.detector all --data ../shared/data --out models/plate-detector --budget-s 5100`; "
+        "Retrain: `python -m convert.detector all --data ../shared/data --out models/plate-detector --budget-s 4400`; "
         "evaluate: `python -m edge_ocr.bench.detector ../shared/data/bench/endtoend-us --plot pr.png`.",
         "",
         "![precision-recall](pr_curve.png)",

@@ -113,7 +113,7 @@ def recompute_bn(model: Any, stream: Stream, batches: int = 20) -> None:
         bn.momentum = 0.97
 
 
-def train(cfg: TrainConfig, data_dir: Path, out: Path, quick: bool = False) -> Any:
+def train(cfg: TrainConfig, data_dir: Path, out: Path, quick: bool = False, init: Path | None = None) -> Any:
     """Train, checkpointing at cfg.checkpoint_steps and at the end; returns the Keras model."""
     import keras
 
@@ -125,6 +125,8 @@ def train(cfg: TrainConfig, data_dir: Path, out: Path, quick: bool = False) -> A
         train_set, negs = train_set[:24], negs[:8]
     stream = Stream(cfg, train_set, negs, quick)
     model = build((cfg.height, cfg.width), cfg.channels, cfg.model_width)
+    if init is not None:  # continue a finished run (warm restart of the cosine schedule)
+        model.load_weights(str(init))
     opt = keras.optimizers.Adam(cfg.lr)
     step = make_step(model, opt)
     out.mkdir(parents=True, exist_ok=True)

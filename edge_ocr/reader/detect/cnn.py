@@ -59,8 +59,10 @@ class Proposal:
 def letterbox(image: np.ndarray, size: tuple[int, int], channels: int) -> tuple[np.ndarray, float]:
     """Resize `image` (BGR or grey, any size) into a (h, w, channels) uint8 canvas, top-left anchored.
 
-    Top-left anchoring makes the inverse a single division by `scale`; INTER_AREA because frames shrink
-    4x and nearest/linear sampling would alias plate strokes away.
+    Top-left anchoring makes the inverse a single division by `scale`. Frames shrink 4-6x and plain
+    linear sampling would alias plate strokes away; INTER_AREA straight from 1280x720 costs 1.75 ms
+    of one core, linear to twice the target then INTER_AREA 2x costs 0.72 ms and differs from it by ~2
+    grey levels on average (measured on bench photos), so large shrinks take the two-step path.
     """
     w, h = size
     if image.ndim == 2:
@@ -72,6 +74,8 @@ def letterbox(image: np.ndarray, size: tuple[int, int], channels: int) -> tuple[
     ih, iw = image.shape[:2]
     scale = min(w / iw, h / ih)
     nw, nh = max(1, int(round(iw * scale))), max(1, int(round(ih * scale)))
+    if scale < 0.5:
+        image = cv2.resize(image, (2 * nw, 2 * nh), interpolation=cv2.INTER_LINEAR)
     resized = cv2.resize(image, (nw, nh), interpolation=cv2.INTER_AREA)
     canvas = np.full((h, w, channels), PAD_VALUE, np.uint8)
     canvas[:nh, :nw] = resized.reshape(nh, nw, channels)
