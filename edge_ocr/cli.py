@@ -42,8 +42,15 @@ def build_read_parser(p: argparse.ArgumentParser) -> None:
         "--detector",
         default="auto",
         choices=("auto", "cnn", "lines"),
-        help="plate detector: cnn (learned, models/plate-detector), lines (character-line finder); "
-        "auto: cnn when its model is present",
+        help="plate detector: lines (character-line finder), cnn (learned, models/plate-detector; "
+        "experimental); auto: the best measured (lines)",
+    )
+    p.add_argument(
+        "--reader",
+        default="auto",
+        choices=("auto", "fused", "contour", "sequence"),
+        help="plate text: fused (character CNN N-best judged by the CTC sequence model, models/plate-seq), "
+        "contour (character CNN alone), sequence (CTC model alone); auto: fused on --crop reads, contour on photos",
     )
     p.add_argument(
         "--mode",
@@ -99,6 +106,7 @@ def cmd_read(args: argparse.Namespace) -> int:
         region=args.region,
         threads=args.threads,
         detector=args.detector,
+        reader=args.reader,
     )
     return read_all(
         args.inputs, args.annotate, lambda path, outdir: _read_one(reader, path, args.crop, outdir)

@@ -51,7 +51,7 @@ def e2e_results(shared_data: Path, plate_model_dir: Path) -> list[tuple[Labelled
     if not items:
         pytest.skip(f"no labelled photos in {folder}")
     cv2.setNumThreads(1)
-    reader = pipeline.Reader(plate_model_dir, region="us", threads=1)
+    reader = pipeline.Reader(plate_model_dir, region="us", threads=1, reader="contour", detector="lines")
     results = []
     for it in items:
         image = cv2.imread(str(it.image), cv2.IMREAD_COLOR)

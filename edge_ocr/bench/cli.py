@@ -73,6 +73,12 @@ def _data_options(p: argparse.ArgumentParser) -> None:
         choices=("auto", "cnn", "lines"),
         help="e2e: plate detector (default auto)",
     )
+    p.add_argument(
+        "--reader",
+        default="auto",
+        help="crops/e2e: comma list of plate text readers: fused, contour, sequence, auto "
+        "(default auto: fused on crops, contour on photos); one run each",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
 
 
@@ -86,6 +92,9 @@ def _resolve(args: argparse.Namespace) -> None:
     for f in args.formats:
         if f not in FORMATS:
             raise ConfigError(f"--format: unknown {f!r} (choose from {', '.join(FORMATS)})")
+    for r in str(args.reader).split(","):
+        if r not in ("auto", "fused", "contour", "sequence"):
+            raise ConfigError(f"--reader: unknown {r!r} (choose from auto, fused, contour, sequence)")
     if args.threads < 1 or args.repeat < 1 or args.warmup < 0 or (args.limit is not None and args.limit < 1):
         raise ConfigError("--threads and --repeat must be >= 1, --warmup >= 0, --limit >= 1")
     args.model = args.model or default_model_dir()

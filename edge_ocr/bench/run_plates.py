@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from argparse import Namespace
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,7 @@ from edge_ocr.bench.run import Outcome, base_doc, pairs_of
 from edge_ocr.models import ModelSpec
 from edge_ocr.paths import data_root
 
-STAGES = ("decode", "detect", "segment", "classify", "assemble", "total")
+STAGES = ("decode", "detect", "segment", "classify", "assemble", "sequence", "total")
 DEFINITIONS = (
     "Definitions: top-1/exact = the read matched to the labelled plate (IoU >= 0.3 for photos; the most "
     "confident read for crops) has exactly its text; top-N = the text is among that read's N best "
@@ -103,7 +104,13 @@ def open_reader(args: argparse.Namespace, backend: str, fmt: str) -> tuple[Plate
 
     sha = ModelSpec.load(args.model, fmt, backend).sha256
     return Reader(
-        args.model, backend, fmt, args.region, args.threads, detector=getattr(args, "detector", "auto")
+        args.model,
+        backend,
+        fmt,
+        args.region,
+        args.threads,
+        detector=getattr(args, "detector", "auto"),
+        reader=getattr(args, "reader", "auto"),
     ), sha
 
 
@@ -130,9 +137,10 @@ def plates_outcome(
     totals: dict[str, list[float]] = {}
     worst: list[Record] = []  # misreads of the first run, for the gallery
     sha = {}
-    for backend, fmt in pairs_of(args):
-        name = f"{backend}-{fmt}"
-        reader, sha[name] = opener(args, backend, fmt)
+    readers = [r for r in str(getattr(args, "reader", "auto")).split(",") if r]
+    for (backend, fmt), text_reader in ((pair, r) for pair in pairs_of(args) for r in readers):
+        name = f"{backend}-{fmt}" + ("" if text_reader == "auto" else f"-{text_reader}")
+        reader, sha[name] = opener(Namespace(**{**vars(args), "reader": text_reader}), backend, fmt)
         for dataset, items, neg in sets:
             warm_up(reader, items, crop, args.warmup)
             label = f"{name} {dataset}"

@@ -2,7 +2,7 @@
 
 The read path walks its stages once, in order:
 detect (detect/) -> rectify (view.py) -> read line (line.py: segment, classify, choose, fill gaps,
-assemble) -> check plausibility -> rank (rank.py) -> suppress overlaps. This module only calls them;
+assemble) -> second opinion (fusion.py: the CTC sequence model re-ranks the N-best) -> check plausibility -> rank (rank.py) -> suppress overlaps. This module only calls them;
 each stage owns its parameters (a frozen dataclass in its module) and the Reader holds one per stage.
 """
 
@@ -22,12 +22,13 @@ from edge_ocr.preprocess import to_gray
 from edge_ocr.reader.assemble import PlateAssembler
 from edge_ocr.reader.classify import CharClassifier
 from edge_ocr.reader.detect import PlateDetector, make_detector
+from edge_ocr.reader.fusion import FusionParams, SequenceStage, make_stage
 from edge_ocr.reader.line import FillParams, LineParams, LineReader, StageClock
 from edge_ocr.reader.rank import RankParams, rank_reads
 from edge_ocr.reader.view import LineView, colour_of, rectified, to_frame, upscale, wide_view, widen_region
 from edge_ocr.types import Box, CharBox, PlateRead, PlateRegion, Point
 
-STAGES = ("detect", "segment", "classify", "assemble")
+STAGES = ("detect", "segment", "classify", "assemble", "sequence")
 
 
 @dataclass(frozen=True)
@@ -69,10 +70,17 @@ class Reader:
         line: LineParams | None = None,
         fill: FillParams | None = None,
         rank: RankParams | None = None,
+        fusion: FusionParams | None = None,
         clock: Callable[[], float] = time.perf_counter,
         **overrides: Any,
     ) -> None:
-        stages = (frame or FrameParams(), line or LineParams(), fill or FillParams(), rank or RankParams())
+        stages = (
+            frame or FrameParams(),
+            line or LineParams(),
+            fill or FillParams(),
+            rank or RankParams(),
+            fusion or FusionParams(),
+        )
         known = {f.name for p in stages for f in fields(p)}
         unknown = sorted(set(overrides) - known)
         if unknown:
@@ -80,7 +88,10 @@ class Reader:
         spec = ModelSpec.load(model_dir or default_model_dir(), fmt, backend)
         self.spec = spec
         classifier = CharClassifier(spec, spec.open_backend(threads), topk=3)
-        frame_p, line_p, fill_p, rank_p = (_with(p, overrides) for p in stages)
+        frame_p, line_p, fill_p, rank_p, fusion_p = (_with(p, overrides) for p in stages)
+        self.sequence: SequenceStage | None = make_stage(
+            default_model_dir("plate-seq"), backend, fmt, threads, fusion_p
+        )
         self.line = LineReader(classifier, PlateAssembler(region), line_p, fill_p)
         self.frame: FrameParams = frame_p
         self.rank: RankParams = rank_p
@@ -177,6 +188,10 @@ class Reader:
         line = self.line.read(crop, hint, view, detected, self.timer)
         if line is None:
             return None
+        if self.sequence is not None:
+            t0 = self.timer.clock()
+            line = self.sequence.apply(crop, line, detected)
+            self.timer.lap("sequence", t0)
         (top, reg), cands = line.ranked[0], tuple(c for c, _ in line.ranked)
         chars = line.chars
         if detected:

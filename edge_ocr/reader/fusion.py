@@ -1,0 +1,100 @@
+"""The second reader's stage: the CTC sequence model judges the contour reader's N-best plates.
+
+The contour reader classifies characters one by one; the sequence model (sequence.py) reads the
+whole rectified line at once, so the two rarely make the same mistake. Every contour candidate is
+scored by the sequence model's exact CTC likelihood, the sequence model's own best path joins them,
+and the combined score (log contour confidence + weight x CTC log-likelihood) decides. A region
+format is only a prior then: the assembler's pattern-fitting candidates compete with the sequence
+model's reading, and where both readers read a character otherwise, the pattern cannot force it.
+The weight and the score given to a best path the contour reader did not propose were chosen on the
+held-out split of us-nyc-crops (never on bench/) and come from the model's card.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from edge_ocr.backends import file_key
+from edge_ocr.errors import ConfigError
+from edge_ocr.reader.line import LineRead, Ranked
+from edge_ocr.reader.sequence import SequenceReader, fuse
+from edge_ocr.types import PlateCandidate
+
+READERS = ("auto", "fused", "contour", "sequence")
+
+#: Why `auto` does not fuse on whole frames yet: there the fused confidence (the winner's share of the
+#: candidates' combined scores) is high for texture read as a plate too, so plate-free frames gave
+#: 1.10 false plates each against the contour reader's 0.42 (negatives/, 300 frames). On held-out
+#: plate crops fusion is the better reader (us-nyc-crops 88.5 % vs 52.1 %, br-crops 76.3 % vs 62.4 %).
+AUTO_FRAMES = False
+
+
+@dataclass(frozen=True)
+class FusionParams:
+    # auto: fused on plate crops when models/plate-seq is installed, the contour reader alone on whole
+    # frames (see AUTO_FRAMES); contour: the character reader alone; sequence: the CTC model's own
+    # reading (the contour reader still finds and checks the line)
+    reader: str = "auto"
+    weight: float | None = None  # None: the card's
+    absent: float | None = None  # contour log-score of a best path the contour reader did not propose
+
+
+def make_stage(
+    model_dir: Path, backend: str, fmt: str, threads: int, params: FusionParams
+) -> SequenceStage | None:
+    """The stage the params ask for; None for the contour reader alone (or auto without the model)."""
+    if params.reader not in READERS:
+        raise ConfigError(f"reader: unknown {params.reader!r}; choose from {', '.join(READERS)}")
+    if params.reader == "contour" or (params.reader == "auto" and not (model_dir / "card.json").is_file()):
+        return None
+    return SequenceStage(model_dir, backend, _shipped_format(model_dir, backend, fmt), threads, params)
+
+
+def _shipped_format(model_dir: Path, backend: str, fmt: str) -> str:
+    """`fmt` when the sequence model ships it, else int8 (plate-seq ships int8 only: `--format
+    float` asks for the character model's float file, and the sequence model then runs in int8)."""
+    try:
+        files = json.loads((model_dir / "card.json").read_text(encoding="utf-8")).get("files", {})
+    except (OSError, ValueError):
+        return fmt  # SequenceReader reports the broken card
+    return fmt if file_key(backend, fmt) in files else "int8"
+
+
+class SequenceStage:
+    """Re-ranks a LineRead's candidates with the sequence model (see the module docstring)."""
+
+    def __init__(self, model_dir: Path, backend: str, fmt: str, threads: int, params: FusionParams) -> None:
+        self.model = SequenceReader(model_dir, backend, fmt, threads)
+        fusion = self.model.card.get("metrics", {}).get("fusion", {})
+        self.weight = float(params.weight if params.weight is not None else fusion.get("weight", 1.0))
+        self.absent = float(params.absent if params.absent is not None else fusion.get("absent", np.log(0.3)))
+        self.params = params
+
+    def apply(self, crop: np.ndarray, line: LineRead, detected: bool = False) -> LineRead:
+        """The line with its candidates re-ranked (fused) or replaced by the model's reading (sequence).
+        `detected`: the crop was cut from a whole frame (see AUTO_FRAMES)."""
+        if not line.ranked or (detected and self.params.reader == "auto" and not AUTO_FRAMES):
+            return line
+        rows = 1 + max((c.row for c in line.chars), default=0)
+        seq = self.model.read(crop, rows=min(rows, 2))
+        region = line.ranked[0][1]
+        if self.params.reader == "sequence":
+            if not seq.text:
+                return line
+            return LineRead(line.chars, [(PlateCandidate(seq.text, seq.confidence, False), region)])
+        cands = [(c.plate, c.confidence) for c, _ in line.ranked]
+        plate, share = fuse(cands, seq.logp, self.weight, self.absent, self.model.alphabet)
+        return LineRead(line.chars, _reranked(line.ranked, plate, share, region))
+
+
+def _reranked(ranked: Ranked, plate: str, share: float, region: str) -> Ranked:
+    """The fused winner first with the fused confidence; the other candidates keep their order."""
+    if not plate:
+        return ranked
+    old = next((c for c, _ in ranked if c.plate == plate), None)
+    top = PlateCandidate(plate, share, old.matches_pattern if old is not None else False)
+    return [(top, region)] + [(c, r) for c, r in ranked if c.plate != plate]
