@@ -11,9 +11,20 @@ import shutil
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+
+def wait(cond: Callable[[], bool], timeout: float = 10.0) -> bool:
+    """Poll `cond` every 50 ms until it holds or `timeout` seconds pass."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cond():
+            return True
+        time.sleep(0.05)
+    return False
 
 
 def free_port() -> int:

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers_mosquitto import Mosquitto, Subscriber
+from helpers_mosquitto import Mosquitto, Subscriber, wait
 
 from edge_ocr.daemon.config import MqttConfig
 from edge_ocr.daemon.sinks.base import Stats
@@ -35,14 +35,6 @@ def sink_for(port: int, spool: Path, **kw: object) -> MqttSink:
     cfg = MqttConfig(enabled=True, host="127.0.0.1", port=port, reconnect_max_s=1.0, keepalive=5, **kw)  # type: ignore[arg-type]
     return MqttSink(cfg, "gate", Spool(spool))
 
-
-def wait(cond, timeout: float = 10.0) -> bool:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_topics_retained_discovery_and_will(mosquitto: Mosquitto, tmp_path: Path) -> None:

@@ -11,27 +11,17 @@ import queue
 import subprocess
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers_mosquitto import Mosquitto, Subscriber
+from helpers_mosquitto import Mosquitto, Subscriber, wait
 from helpers_video import render_video, spaced
 from test_daemon_e2e import finish, start, write_config
 
 from edge_ocr.daemon.config import MqttConfig
 from edge_ocr.daemon.sinks.mqtt import MqttSink
 from edge_ocr.daemon.sinks.spool import Spool
-
-
-def wait(cond: Callable[[], bool], timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def password_broker(tmp: Path, extra: str = "") -> Mosquitto:

@@ -12,13 +12,12 @@ import logging
 import os
 import sqlite3
 import subprocess
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers_mosquitto import Mosquitto, Subscriber
+from helpers_mosquitto import Mosquitto, Subscriber, wait
 
 from edge_ocr.daemon.config import MqttConfig
 from edge_ocr.daemon.sinks.mqtt import MqttSink
@@ -32,14 +31,6 @@ def event(i: int) -> PlateEvent:
         "end", f"ev{i}", "gate", i, f"ABC{i:03d}", 0.9, 1.7e9 + i, 1.7e9, 1.7e9 + i, 5, Box(0, 0, 1, 1)
     )
 
-
-def wait(cond: Callable[[], bool], timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 @pytest.fixture()
