@@ -36,7 +36,7 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--composites", type=int, default=800)
     ap.add_argument("--quick", action="store_true", help="tiny run for tests")
-    ap.add_argument("--full", action="store_true", help="eval: also evaluation-only sets, negatives, bench")
+    ap.add_argument("--full", action="store_true", help="eval: also evaluation-only sets and negatives")
     return ap.parse_args(argv)
 
 

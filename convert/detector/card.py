@@ -3,7 +3,7 @@
 Every exported file is run by the device code (edge_ocr.reader.detect.cnn with the LiteRT or ONNX
 Runtime backend, one thread), so the figures are what ships. The score threshold is chosen on the
 held-out training photos with the int8 TFLite file (the default on the device) and then only applied
-to the evaluation-only sets, negatives/ and bench/.
+to the evaluation-only sets and negatives/ (bench/ is measured by edge_ocr.bench.detector only).
 
 card.json cannot go through edge_ocr.models.ModelSpec: that loader is for square grey character
 classifiers (num_classes, labels.txt, input shape == preprocess size, one channel). The detector
@@ -55,14 +55,14 @@ def _items(scenes: list[data.Scene]) -> list[tuple[str, Path, np.ndarray]]:
 
 
 def eval_sets(data_dir: Path, quick: bool) -> dict[str, list[tuple[str, Path, np.ndarray]]]:
-    """Name -> photos: held-out per source, evaluation-only sets, both negative halves, bench/endtoend-us."""
+    """Name -> photos: held-out per source, evaluation-only sets, both negative halves. bench/ is measured
+    only by edge_ocr.bench.detector, never here: convert/ trains, calibrates and chooses without it."""
     _, held = data.split_scenes(data_dir)
     sets = {f"heldout/{src}": _items([s for s in held if s.source == src]) for src in data.TRAIN_SETS}
     for name in data.EVAL_ONLY_SETS:
         sets[name] = list(bench.scene_items(data_dir / "scenes" / name))
     for half in (0, 1):
         sets[f"negatives/half{half}"] = [(p.name, p, np.zeros((0, 4), np.float32)) for p in data.negatives(data_dir, half)]
-    sets["bench/endtoend-us"] = list(bench.endtoend_items(data_dir / "bench" / "endtoend-us"))
     return {k: v[:3] for k, v in sets.items()} if quick else sets
 
 

@@ -14,7 +14,7 @@ DATA = """| data | use here | licence (from ../shared/data READMEs) |
 | negatives/, half 1 | evaluation only (never seen) | AGPL-3.0 |
 | synthetic composites (edge_ocr.synth plates, fonts from ../shared/fonts) | training | generated here |
 | scenes/romania-dashcam (267), scenes/bangladesh-dhaka (100) | evaluation only, never trained or tuned on | MIT; none stated |
-| bench/endtoend-us (222 US photos, ~1280x720) | evaluation only | AGPL-3.0 (openalpr/benchmarks) |
+| bench/endtoend-us (222 US photos, ~1280x720) | never read by convert/; measured by `edge-ocr`'s bench tool only | AGPL-3.0 (openalpr/benchmarks) |
 """
 
 COLS = ("first_recall", "any_recall", "precision", "false_per_frame")
@@ -38,10 +38,10 @@ def _table(by_set: dict[str, Any], keys: list[str]) -> list[str]:
 
 
 def _formats(card: dict[str, Any]) -> list[str]:
-    rows = ["| file | bytes | held-out first / any recall | precision | bench/endtoend-us first / any | negatives half1 false/frame |",
+    rows = ["| file | bytes | held-out first / any recall | precision | romania-dashcam first / any | negatives half1 false/frame |",
             "|---|---|---|---|---|---|"]
     for f, sets in card["metrics"]["by_file"].items():
-        h, b, n = sets["heldout/all"], sets["bench/endtoend-us"], sets["negatives/half1"]
+        h, b, n = sets["heldout/all"], sets["romania-dashcam"], sets["negatives/half1"]
         rows.append(f"| {f} | {card['files'][f]['bytes']} | {_pct(h['first_recall'])} / {_pct(h['any_recall'])} | "
                     f"{_pct(h['precision'])} | {_pct(b['first_recall'])} / {_pct(b['any_recall'])} | {n['false_per_frame']:.3f} |")
     return rows
@@ -65,7 +65,7 @@ def write_markdown(card: dict[str, Any], path: Path) -> None:
     det, tr = card["detector"], card["training"]
     by = card["metrics"]["by_file"]["tflite_int8"]
     keys = [k for k in by if k.startswith("heldout/")] + ["romania-dashcam", "bangladesh-dhaka", "negatives/half0",
-                                                           "negatives/half1", "bench/endtoend-us"]
+                                                           "negatives/half1"]
     lines = [
         "# plate-detector: a learned int8 licence-plate detector (CenterNet-style, anchor-free)",
         "",
@@ -87,7 +87,7 @@ def write_markdown(card: dict[str, Any], path: Path) -> None:
         "",
         *_table(by, keys),
         "",
-        "Detect time covers letterbox (resize included), the network and decoding, per photo; bench photos are ~1280x720.",
+        "Detect time covers letterbox (resize included), the network and decoding, per photo; times on these sets (photos up to 512 px).",
         "",
         f"### Strict operating point: threshold {card['metrics']['strict']['threshold']:.3f}",
         "",

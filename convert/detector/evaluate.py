@@ -54,7 +54,8 @@ def heldout_records(run: bench.Runner, data_dir: Path, limit: int = 0) -> dict[s
 
 def report(run: bench.Runner, data_dir: Path, threshold: float | None, full: bool, limit: int = 0) -> dict[str, Any]:
     """Threshold (chosen on pooled held-out photos when None) and summaries per set; `full` adds the
-    evaluation-only sets, both halves of negatives/ and bench/endtoend-us (reported, never tuned on)."""
+    evaluation-only sets and both halves of negatives/ (reported, never tuned on); bench/ is measured by
+    edge_ocr.bench.detector only."""
     recs = heldout_records(run, data_dir, limit)
     pooled = [r for v in recs.values() for r in v]
     t = bench.choose_threshold(pooled) if threshold is None else threshold
@@ -66,7 +67,6 @@ def report(run: bench.Runner, data_dir: Path, threshold: float | None, full: boo
         for half in (0, 1):
             paths = data.negatives(data_dir, half)
             sets[f"negatives/half{half}"] = bench.collect(run, iter([(p.name, p, np.zeros((0, 4), np.float32)) for p in paths]))
-        sets["bench/endtoend-us"] = bench.collect(run, bench.endtoend_items(data_dir / "bench" / "endtoend-us"))
     return {
         "threshold": t,
         "sets": {k: asdict(bench.summarize(v, t)) for k, v in sets.items()},
