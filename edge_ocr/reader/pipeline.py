@@ -176,7 +176,8 @@ class Reader:
             self._detector = make_detector(self.detector_name, self.threads)
         n = self.frame.max_regions
         if detect_image is None:
-            return self._detector.detect(image)[:n]
+            # The grey frame is already made; only a detector that reads colour gets the frame itself.
+            return self._detector.detect(image if getattr(self._detector, "colour", False) else gray)[:n]
         small_shape = detect_image.shape[:2]
         return [upscale(r, gray, small_shape) for r in self._detector.detect(detect_image)[:n]]
 

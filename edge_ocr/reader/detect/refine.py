@@ -36,6 +36,8 @@ class RefineParams:
 class CnnLineDetector:
     """PlateDetector: CnnDetector proposals, each refined by CharLineDetector inside it."""
 
+    colour = True  # the network reads the frame in colour: the Reader hands it the frame itself
+
     def __init__(self, cnn: CnnDetector, params: RefineParams | None = None) -> None:
         self.cnn = cnn
         self.params = params or RefineParams()
