@@ -53,6 +53,17 @@ def test_decode_finds_the_peak_with_offset_and_size() -> None:
     assert len(decode(np.zeros((48, 80, 5), np.float32), 4, (320, 192), 0.1, 10)) == 0
 
 
+def test_decode_ltrb_measures_from_the_cell_centre() -> None:
+    """v2 encoding: sqrt distances from the peak cell's centre to the four edges."""
+    out = np.zeros((48, 80, 5), np.float32)
+    left, top, right, bottom = 30.0, 5.0, 10.0, 7.0  # cell (10, 20): centre (82, 42)
+    out[10, 20] = [0.9, np.sqrt(left / 320), np.sqrt(top / 192), np.sqrt(right / 320), np.sqrt(bottom / 192)]
+    out[10, 21, 0] = 0.5  # no local maximum
+    boxes = decode(out, 4, (320, 192), 0.3, 10, "ltrb")
+    assert boxes.shape == (1, 5)
+    assert boxes[0].tolist() == pytest.approx([52.0, 37.0, 40.0, 12.0, 0.9], abs=1e-3)
+
+
 def test_peaks_are_strongest_first_and_capped() -> None:
     heat = np.zeros((10, 10), np.float32)
     heat[2, 2], heat[7, 7], heat[2, 7] = 0.5, 0.9, 0.7
@@ -144,3 +155,40 @@ def test_training_targets_decode_back_to_the_boxes() -> None:
     assert len(got) == 2
     order = np.argsort(got[:, 0])
     assert got[order, :4] == pytest.approx(boxes, abs=1e-3)
+
+
+@pytest.mark.parametrize("grid", [(320, 192), (160, 96)])
+def test_ltrb_targets_decode_back_to_the_boxes(grid: tuple[int, int]) -> None:
+    """ltrb targets on the whole input or on a training window (encoding relative to the input size):
+    every weighted cell decodes to the same box, and the peak cell's weight is 1."""
+    from convert.detector.data import targets
+
+    boxes = np.array([[30, 40, 48, 14], [100, 50, 40, 12], [120, 20, 9, 3]], np.float32)
+    t = targets(boxes, grid, 4, "ltrb", (320, 192))
+    got = decode(t[..., :5], 4, (320, 192), 0.99, 10, "ltrb")
+    order = np.argsort(got[:, 0])
+    assert got[order, :4] == pytest.approx(boxes, abs=0.6)  # the 3 px plate's centre cell: clipped 0.5 px
+    rows, cols = np.nonzero(t[..., 5] > 0)
+    assert len(rows) > 3 * len(boxes)  # regression at several cells per plate, not one
+    for r, c in zip(rows, cols, strict=True):
+        cx, cy = (c + 0.5) * 4, (r + 0.5) * 4
+        d = np.square(t[r, c, 1:5]) * np.array([320, 192, 320, 192])
+        box = [cx - d[0], cy - d[1], d[0] + d[2], d[1] + d[3]]
+        assert min(float(iou_matrix(np.array([box]), boxes).max()), 1.0) >= 0.8
+
+
+def test_training_window_keeps_a_plate_whole() -> None:
+    """convert/detector/train.patch: a 160x96 window of a 320x192 view holds the plate it was cut
+    around (4 in 5 windows), shifted with it; boxes mostly outside are dropped."""
+    from convert.detector.train import patch
+
+    view = np.zeros((192, 320, 3), np.uint8)
+    boxes = np.array([[250, 150, 40, 12], [10, 10, 40, 12]], np.float32)
+    rng = np.random.default_rng(0)
+    whole = 0
+    for _ in range(50):
+        win, b = patch(view, boxes, (160, 96), rng)
+        assert win.shape == (96, 160, 3)
+        assert len(b) <= 1  # the two plates never fit one window
+        whole += any(w == 40 and h == 12 and 0 <= x <= 120 and 0 <= y <= 84 for x, y, w, h in b)
+    assert whole >= 30

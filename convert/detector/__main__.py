@@ -35,6 +35,8 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--init", type=Path, default=None, help="train: start from these weights")
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--composites", type=int, default=800)
+    ap.add_argument("--box", default="ltrb", choices=("center", "ltrb"), help="box encoding (cnn.py)")
+    ap.add_argument("--patch", default="160x96", help="train on WxH windows of each view ('0': whole views)")
     ap.add_argument("--quick", action="store_true", help="tiny run for tests")
     ap.add_argument("--full", action="store_true", help="eval: also evaluation-only sets and negatives")
     return ap.parse_args(argv)
@@ -46,8 +48,9 @@ def _config(a: argparse.Namespace):  # noqa: ANN202 - TrainConfig, imported lazi
     w, h = (int(v) for v in a.size.lower().split("x"))
     steps, batch = (4, 4) if a.quick else (a.steps, a.batch)
     ckpt = tuple(int(s) for s in a.checkpoints.split(",") if s.strip())
+    pw, ph = (int(v) for v in a.patch.lower().split("x")) if a.patch != "0" else (0, 0)
     return TrainConfig(width=w, height=h, channels=a.channels, steps=steps, batch=batch, checkpoint_steps=ckpt,
-                       lr=a.lr, composites=a.composites,
+                       lr=a.lr, composites=a.composites, box=a.box, patch_w=pw, patch_h=ph,
                        schedule_steps=a.schedule_steps, budget_s=0.0 if a.quick else a.budget_s)
 
 
@@ -75,7 +78,7 @@ def run(argv: list[str] | None = None) -> int:
         model = train(cfg, a.data, a.work, a.quick, a.init)
     if a.stage in ("eval", "all"):
         model = model or _model(cfg, a.work)
-        run_ = evaluate.runner(evaluate.keras_forward(model), cfg.size, cfg.channels, cfg.stride)
+        run_ = evaluate.runner(evaluate.keras_forward(model), cfg.size, cfg.channels, cfg.stride, cfg.box)
         rep = evaluate.report(run_, a.data, None, a.full or a.stage == "all", 3 if a.quick else 0)
         evaluate.save(rep, a.work / "eval_float.json")
         logging.info("%s", json.dumps({k: (v["first_recall"], v["any_recall"], v["precision"], v["false_per_frame"])

@@ -30,17 +30,25 @@ log = logging.getLogger("convert.detector")
 FORMATS = (("tflite", "int8"), ("tflite", "float"), ("onnx", "int8"), ("onnx", "float"))
 
 
+OUTPUTS = {
+    "center": "(H/stride, W/stride, 5) sigmoid: heat, offset x, offset y, sqrt(w/W), sqrt(h/H)",
+    "ltrb": "(H/stride, W/stride, 5) sigmoid: heat, then from the cell centre sqrt(left/W), sqrt(top/H), "
+            "sqrt(right/W), sqrt(bottom/H)",
+}
+
+
 def skeleton(cfg: Any, out: Path, threshold: float, extra: dict[str, Any] | None = None) -> dict[str, Any]:
     card = {
         "name": "plate-detector",
-        "version": 1,
+        "version": 2 if cfg.box == "ltrb" else 1,
         "task": "plate-detection",
         "input": {"shape": [1, cfg.height, cfg.width, cfg.channels], "layout": "NHWC", "dtype": "float32",
                   "range": [0.0, 1.0], "colour": "BGR" if cfg.channels == 3 else "grey"},
         "detector": {
             "input_width": cfg.width, "input_height": cfg.height, "channels": cfg.channels, "stride": cfg.stride,
             "letterbox": "top-left anchored, scale = min(W/w, H/h), INTER_AREA (via linear 2x when shrinking > 2x), pad 114",
-            "output": "(H/stride, W/stride, 5) sigmoid: heat, offset x, offset y, sqrt(w/W), sqrt(h/H)",
+            "box": cfg.box,
+            "output": OUTPUTS[cfg.box],
             "threshold": threshold, "threshold_chosen_on": "held-out training photos (best F1), int8 TFLite",
         },
         "files": {k: {"path": n, "sha256": sha256(out / n), "bytes": (out / n).stat().st_size}

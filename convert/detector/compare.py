@@ -45,7 +45,7 @@ def int8_ms(path: Path, cfg: Any, photos: list[Path], repeats: int = 3) -> dict[
 
 
 def compare(model: Any, cfg: Any, data_dir: Path, work: Path) -> dict[str, Any]:
-    run = evaluate.runner(evaluate.keras_forward(model), cfg.size, cfg.channels, cfg.stride)
+    run = evaluate.runner(evaluate.keras_forward(model), cfg.size, cfg.channels, cfg.stride, cfg.box)
     recs = evaluate.heldout_records(run, data_dir)
     pooled = [r for v in recs.values() for r in v]
     t = bench.choose_threshold(pooled)
@@ -64,9 +64,9 @@ def compare(model: Any, cfg: Any, data_dir: Path, work: Path) -> dict[str, Any]:
     return res
 
 
-def _int8_runner(path: Path, size: tuple[int, int], stride: int) -> bench.Runner:
+def _int8_runner(path: Path, size: tuple[int, int], stride: int, box: str = "center") -> bench.Runner:
     be = make_backend("tflite", path, 1)
-    return evaluate.runner(lambda x: be.run(x).reshape(1, size[1] // stride, size[0] // stride, 5), size, 3, stride)
+    return evaluate.runner(lambda x: be.run(x).reshape(1, size[1] // stride, size[0] // stride, 5), size, 3, stride, box)
 
 
 def size_sweep(
@@ -85,7 +85,7 @@ def size_sweep(
         d = work / f"size_{w}x{h}"
         d.mkdir(parents=True, exist_ok=True)
         export_tflite(model, export.calibration(sub, data_dir, quick), d)
-        recs = evaluate.heldout_records(_int8_runner(d / "model_int8.tflite", (w, h), cfg.stride), data_dir, 3 if quick else 0)
+        recs = evaluate.heldout_records(_int8_runner(d / "model_int8.tflite", (w, h), cfg.stride, cfg.box), data_dir, 3 if quick else 0)
         pooled = [r for v in recs.values() for r in v]
         t = bench.choose_threshold(pooled)
         res[f"{w}x{h}"] = {

@@ -134,24 +134,45 @@ def photometric(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return out
 
 
-def targets(boxes: np.ndarray, size: tuple[int, int], stride: int) -> np.ndarray:
-    """(H/s, W/s, 6) float32: heat, off x, off y, sqrt w, sqrt h, regression mask.
+def targets(
+    boxes: np.ndarray, size: tuple[int, int], stride: int, box: str = "center", norm: tuple[int, int] | None = None
+) -> np.ndarray:
+    """(H/s, W/s, 6) float32: heat, 4 box channels (encoding `box`, see cnn.py), regression weight.
 
     The heat is an elliptical Gaussian (sigma = box side / 6, at least 0.6 cell) because plates are
-    ~4:1 and a round blob would either spill over the car or miss the plate's ends.
+    ~4:1 and a round blob would either spill over the car or miss the plate's ends. "center" regresses
+    at the centre cell only; "ltrb" at every cell whose centre lies inside the plate's middle (a fifth
+    of its width and height each side of the centre, at least the nearest cells), weighted by the heat
+    there, so one plate gives the box head several examples; smaller plates are written last and win
+    a cell that two plates share. `norm`: the network's input size that the encoding is relative to
+    (default `size`; a training patch smaller than the input keeps the input's).
     """
-    w, h = size
-    gw, gh = w // stride, h // stride
+    gw, gh = size[0] // stride, size[1] // stride
+    w, h = norm or size
     t = np.zeros((gh, gw, 6), np.float32)
     ys, xs = np.mgrid[0:gh, 0:gw].astype(np.float32)
-    for x, y, bw, bh in boxes:
+    for x, y, bw, bh in boxes[np.argsort(-boxes[:, 2] * boxes[:, 3], kind="stable")] if len(boxes) else boxes:
         cx, cy = (x + bw / 2) / stride, (y + bh / 2) / stride
         j, i = min(gw - 1, int(cx)), min(gh - 1, int(cy))
         sx, sy = max(0.6, bw / stride / 6), max(0.6, bh / stride / 6)
         g = np.exp(-((xs - j) ** 2) / (2 * sx * sx) - ((ys - i) ** 2) / (2 * sy * sy))
         t[..., 0] = np.maximum(t[..., 0], g)
         t[i, j, 0] = 1.0
-        t[i, j, 1:6] = [cx - j, cy - i, np.sqrt(bw / w), np.sqrt(bh / h), 1.0]
+        if box == "center":
+            t[i, j, 1:6] = [cx - j, cy - i, np.sqrt(bw / w), np.sqrt(bh / h), 1.0]
+            continue
+        px, py = (xs + 0.5) * stride, (ys + 0.5) * stride  # cell centres in input pixels
+        rx, ry = max(0.2 * bw, 0.75 * stride), max(0.2 * bh, 0.75 * stride)
+        inside = (px > x) & (px < x + bw) & (py > y) & (py < y + bh)
+        near = (np.abs(px - (x + bw / 2)) <= rx) & (np.abs(py - (y + bh / 2)) <= ry)
+        m = inside & near
+        m[i, j] = True  # the peak cell always learns a box; for a plate smaller than a cell its centre
+        # may fall outside, and the distances are clipped to half a pixel (a box off by < 2 px)
+        d = np.maximum(np.stack([px - x, py - y, x + bw - px, y + bh - py], axis=-1), 0.5)
+        enc = np.sqrt(np.clip(d / np.array([w, h, w, h], np.float32), 0.0, 1.0))
+        t[m, 1:5] = enc[m]
+        t[m, 5] = np.maximum(g[m], 0.25)
+        t[i, j, 5] = 1.0
     return t
 
 

@@ -28,13 +28,13 @@ def keras_forward(model: Any) -> Forward:
     return lambda x: np.asarray(fn(tf.constant(x)))
 
 
-def runner(forward: Forward, size: tuple[int, int], channels: int, stride: int) -> bench.Runner:
+def runner(forward: Forward, size: tuple[int, int], channels: int, stride: int, box: str = "center") -> bench.Runner:
     p = CnnParams()
 
     def run(img: np.ndarray) -> np.ndarray:
         canvas, scale = letterbox(img, size, channels)
         out = forward(canvas[None].astype(np.float32) / 255.0)[0]
-        boxes = nms(decode(out, stride, size, bench.FLOOR, p.candidates), p.nms_iou, p.max_proposals)
+        boxes = nms(decode(out, stride, size, bench.FLOOR, p.candidates, box), p.nms_iou, p.max_proposals)
         boxes[:, :4] /= scale
         return boxes
 

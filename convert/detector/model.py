@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import keras
+import numpy as np
 import tensorflow as tf
 from keras import layers
 
@@ -71,12 +72,38 @@ def focal_loss(gt: tf.Tensor, pred: tf.Tensor) -> tf.Tensor:
     return (tf.reduce_sum(pos_l) + tf.reduce_sum(neg_l)) / n
 
 
-def detector_loss(y: tf.Tensor, pred: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
-    """(total, heat, box): L1 on offset and sqrt size at plate centres, size weighted 5x because its
-    values (0.1-0.5) are small against the offsets (0-1) and matter most for IoU."""
+def detector_loss(
+    y: tf.Tensor, pred: tf.Tensor, box: str = "center", size: tuple[int, int] = (320, 192)
+) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+    """(total, heat, box). "center": L1 on offset and sqrt size at plate centres, size weighted 5x
+    because its values (0.1-0.5) are small against the offsets (0-1) and matter most for IoU.
+    "ltrb": at every weighted cell, 1 - IoU of the predicted and true boxes (both around the cell's
+    centre, so IoU has a closed form, as in FCOS) plus L1 on the sqrt distances; IoU is the measure
+    the detector is judged by and is scale-free, so small plates count as much as large ones."""
     heat = focal_loss(y[..., 0], pred[..., 0])
     mask = y[..., 5:6]
     n = tf.maximum(tf.reduce_sum(mask), 1.0)
+    if box == "ltrb":
+        scale = tf.constant([size[0], size[1], size[0], size[1]], tf.float32)
+        d_true, d_pred = tf.square(y[..., 1:5]) * scale, tf.square(pred[..., 1:5]) * scale
+        inter_w = tf.minimum(d_true[..., 0], d_pred[..., 0]) + tf.minimum(d_true[..., 2], d_pred[..., 2])
+        inter_h = tf.minimum(d_true[..., 1], d_pred[..., 1]) + tf.minimum(d_true[..., 3], d_pred[..., 3])
+        inter = inter_w * inter_h
+        area_t = (d_true[..., 0] + d_true[..., 2]) * (d_true[..., 1] + d_true[..., 3])
+        area_p = (d_pred[..., 0] + d_pred[..., 2]) * (d_pred[..., 1] + d_pred[..., 3])
+        iou = inter / tf.maximum(area_t + area_p - inter, 1e-6)
+        l1 = tf.reduce_sum(tf.abs(pred[..., 1:5] - y[..., 1:5]), axis=-1)
+        box_l = tf.reduce_sum((2.0 * (1.0 - iou) + 2.0 * l1) * mask[..., 0]) / n
+        return heat + box_l, heat, box_l
     err = tf.abs(pred[..., 1:5] - y[..., 1:5]) * mask * tf.constant([1.0, 1.0, 5.0, 5.0])
-    box = tf.reduce_sum(err) / n
-    return heat + box, heat, box
+    box_l = tf.reduce_sum(err) / n
+    return heat + box_l, heat, box_l
+
+
+def reset_box_head(model: keras.Model, bias: float = -1.3) -> None:
+    """Re-initialise the 4-channel box convolution (a new box encoding on a trained backbone); the bias
+    starts the sqrt distances at sigmoid(-1.3) = 0.21, about a 15 px plate half-width at 320 px."""
+    head = [la for la in model.layers if isinstance(la, layers.Conv2D) and la.filters == 4][-1]
+    kernel, b = head.get_weights()
+    rng = np.random.default_rng(0)
+    head.set_weights([rng.normal(0, 0.01, kernel.shape).astype(np.float32), np.full_like(b, bias)])

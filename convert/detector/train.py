@@ -40,10 +40,17 @@ class TrainConfig:
     checkpoint_steps: tuple[int, ...] = ()
     budget_s: float = 0.0  # >0: cosine over wall time and stop when spent (a shared, contended CPU)
     schedule_steps: int = 0  # LR cosine length; 0: `steps` (a short comparison run can follow a long one's LR)
+    box: str = "center"  # box encoding (edge_ocr/reader/detect/cnn.py): "center" (v1) or "ltrb"
+    patch_w: int = 0  # >0: train on patch_w x patch_h windows of the letterboxed view (4x fewer pixels
+    patch_h: int = 0  # per example at 160x96; the network is fully convolutional), most around a plate
 
     @property
     def size(self) -> tuple[int, int]:
         return (self.width, self.height)
+
+    @property
+    def train_size(self) -> tuple[int, int]:
+        return (self.patch_w, self.patch_h) if self.patch_w else self.size
 
 
 class Stream:
@@ -51,6 +58,7 @@ class Stream:
 
     def __init__(self, cfg: TrainConfig, train: list[data.Scene], negs: list[Path], quick: bool = False) -> None:
         self.cfg = cfg
+        self.full = False  # True: whole views even when cfg has a patch size (BatchNorm re-estimation)
         self.rng = np.random.default_rng(cfg.seed)
         self.real = [(data.load_image(s.path), s.boxes) for s in train]
         self.negs = [data.load_image(p) for p in negs]
@@ -67,6 +75,8 @@ class Stream:
         else:
             img, boxes = self.negs[int(self.rng.integers(len(self.negs)))], np.zeros((0, 4), np.float32)
         view, b = data.random_view(img, boxes, self.cfg.size, self.rng)
+        if self.cfg.patch_w and not self.full:
+            view, b = patch(view, b, (self.cfg.patch_w, self.cfg.patch_h), self.rng)
         if self.cfg.channels == 1:
             view = data.cv2.cvtColor(view, data.cv2.COLOR_BGR2GRAY)[..., None]
         return data.photometric(view, self.rng) if self.cfg.channels == 3 else view, b
@@ -74,15 +84,34 @@ class Stream:
     def batches(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         c = self.cfg
         while True:
+            w, h = c.size if self.full else c.train_size
             xs, ys = [], []
             for _ in range(c.batch):
                 img, b = self.sample()
-                xs.append(img.reshape(c.height, c.width, c.channels))
-                ys.append(data.targets(b, c.size, c.stride))
+                xs.append(img.reshape(h, w, c.channels))
+                ys.append(data.targets(b, (w, h), c.stride, c.box, c.size))
             yield np.stack(xs).astype(np.float32) / 255.0, np.stack(ys)
 
 
-def make_step(model: Any, opt: Any) -> Any:
+def patch(view: np.ndarray, boxes: np.ndarray, size: tuple[int, int], rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """A size window of `view`: around a random plate (whole, when it fits) 4 times in 5, else anywhere."""
+    pw, ph = size
+    vh, vw = view.shape[:2]
+    lo_x, hi_x, lo_y, hi_y = 0.0, float(vw - pw), 0.0, float(vh - ph)
+    if len(boxes) and rng.random() < 0.8:
+        x, y, bw, bh = boxes[int(rng.integers(len(boxes)))]
+        lo_x, hi_x = max(lo_x, min(x + bw - pw, x)), min(hi_x, max(x, x + bw - pw))
+        lo_y, hi_y = max(lo_y, min(y + bh - ph, y)), min(hi_y, max(y, y + bh - ph))
+    x0 = int(rng.uniform(min(lo_x, hi_x), max(lo_x, hi_x) + 1e-6))
+    y0 = int(rng.uniform(min(lo_y, hi_y), max(lo_y, hi_y) + 1e-6))
+    x0, y0 = min(max(0, x0), vw - pw), min(max(0, y0), vh - ph)
+    b = boxes.copy()
+    b[:, 0] -= x0
+    b[:, 1] -= y0
+    return view[y0 : y0 + ph, x0 : x0 + pw], data.clip_boxes(b, size)
+
+
+def make_step(model: Any, opt: Any, box: str = "center", size: tuple[int, int] = (320, 192)) -> Any:
     import tensorflow as tf
 
     from convert.detector.model import detector_loss
@@ -91,10 +120,10 @@ def make_step(model: Any, opt: Any) -> Any:
     def step(x: tf.Tensor, y: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
         with tf.GradientTape() as tape:
             pred = model(x, training=True)
-            total, heat, box = detector_loss(y, pred)
+            total, heat, box_l = detector_loss(y, pred, box, size)
         grads = tape.gradient(total, model.trainable_variables)
         opt.apply_gradients(zip(grads, model.trainable_variables, strict=True))
-        return total, heat, box
+        return total, heat, box_l
 
     return step
 
@@ -106,11 +135,19 @@ def recompute_bn(model: Any, stream: Stream, batches: int = 20) -> None:
     bns = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
     for bn in bns:
         bn.momentum = 1.0 - 1.0 / batches
+    stream.full = True  # whole views: the statistics of what the device feeds
     it = stream.batches()
     for _ in range(batches * 2):
         model(next(it)[0], training=True)
+    stream.full = False
     for bn in bns:
         bn.momentum = 0.97
+
+
+def init_box(weights: Path) -> str:
+    """The box encoding a weights file was trained with (its run's train_config.json; v1 had none)."""
+    conf = weights.parent / "train_config.json"
+    return str(json.loads(conf.read_text()).get("box", "center")) if conf.exists() else "center"
 
 
 def train(cfg: TrainConfig, data_dir: Path, out: Path, quick: bool = False, init: Path | None = None) -> Any:
@@ -124,11 +161,15 @@ def train(cfg: TrainConfig, data_dir: Path, out: Path, quick: bool = False, init
     if quick:
         train_set, negs = train_set[:24], negs[:8]
     stream = Stream(cfg, train_set, negs, quick)
-    model = build((cfg.height, cfg.width), cfg.channels, cfg.model_width)
+    model = build((cfg.train_size[1], cfg.train_size[0]), cfg.channels, cfg.model_width)
     if init is not None:  # continue a finished run (warm restart of the cosine schedule)
         model.load_weights(str(init))
+        if cfg.box != init_box(init):
+            from convert.detector.model import reset_box_head
+
+            reset_box_head(model)
     opt = keras.optimizers.Adam(cfg.lr)
-    step = make_step(model, opt)
+    step = make_step(model, opt, cfg.box, cfg.size)
     out.mkdir(parents=True, exist_ok=True)
     it, t0, hist = stream.batches(), time.time(), []
     for i in range(1, cfg.steps + 1):
@@ -145,6 +186,10 @@ def train(cfg: TrainConfig, data_dir: Path, out: Path, quick: bool = False, init
         if i in cfg.checkpoint_steps:  # moving statistics are unused in training mode: safe mid-run
             recompute_bn(model, stream)
             model.save_weights(str(out / f"step{i}.weights.h5"))
+    if cfg.train_size != cfg.size:  # the same weights in a network of the device's input size
+        full = build((cfg.height, cfg.width), cfg.channels, cfg.model_width)
+        full.set_weights(model.get_weights())
+        model = full
     recompute_bn(model, stream)
     model.save_weights(str(out / "final.weights.h5"))
     (out / "train_config.json").write_text(json.dumps({**asdict(cfg), "train_photos": len(train_set),

@@ -6,9 +6,13 @@ whose heatmap peak passes a score threshold, best first, so the reader's cost fo
 
 Model output layout (one tensor, NHWC, stride `card["output"]["stride"]`, all channels after a sigmoid):
   0: plate-centre heatmap score in [0, 1]
-  1, 2: centre offset inside the cell (x, y), fraction of one cell
-  3, 4: sqrt(box width / input width), sqrt(box height / input height); the square root gives small
-        plates more of the int8 output's 256 levels (a 20 px plate keeps ~0.6 px of resolution).
+  1-4, card `box` = "center" (v1): centre offset inside the cell (x, y), then sqrt(box width / input
+        width), sqrt(box height / input height);
+  1-4, card `box` = "ltrb" (v2): the distances from the cell's centre to the box's left, top, right
+        and bottom edges, as sqrt(d / input width) for left/right and sqrt(d / input height) for
+        top/bottom; trained at every cell near the plate's centre, not only at one, so the box is
+        learnt from many more examples per plate.
+  The square root gives small plates more of the int8 output's 256 levels.
 Only numpy, OpenCV and edge_ocr.backends are used: the device never imports TensorFlow.
 """
 
@@ -95,13 +99,23 @@ def peaks(heat: np.ndarray, threshold: float, k: int) -> tuple[np.ndarray, np.nd
     return rows[order], cols[order]
 
 
-def decode(out: np.ndarray, stride: int, in_size: tuple[int, int], threshold: float, k: int) -> np.ndarray:
+BOX_ENCODINGS = ("center", "ltrb")
+
+
+def decode(
+    out: np.ndarray, stride: int, in_size: tuple[int, int], threshold: float, k: int, box: str = "center"
+) -> np.ndarray:
     """Output tensor (H/s, W/s, 5) -> boxes (N, 5) [x, y, w, h, score] in input pixels, best first."""
     in_w, in_h = in_size
     rows, cols = peaks(out[..., 0], threshold, k)
     if rows.size == 0:
         return np.zeros((0, 5), np.float32)
     cell = out[rows, cols]
+    if box == "ltrb":
+        cx, cy = (cols + 0.5) * stride, (rows + 0.5) * stride
+        left, right = np.square(cell[:, 1]) * in_w, np.square(cell[:, 3]) * in_w
+        top, bottom = np.square(cell[:, 2]) * in_h, np.square(cell[:, 4]) * in_h
+        return np.stack([cx - left, cy - top, left + right, top + bottom, cell[:, 0]], axis=1).astype(np.float32)
     cx = (cols + cell[:, 1]) * stride
     cy = (rows + cell[:, 2]) * stride
     bw = np.square(cell[:, 3]) * in_w
@@ -164,6 +178,9 @@ class CnnDetector:
             self.size = (int(det["input_width"]), int(det["input_height"]))
             self.channels = int(det["channels"])
             self.stride = int(det["stride"])
+            self.box = str(det.get("box", "center"))
+            if self.box not in BOX_ENCODINGS:
+                raise ValueError(f"unknown box encoding {self.box!r}")
             entry = card["files"][f"{backend}_{fmt}"]
             path = d / str(entry["path"])
             digest = hashlib.sha256(path.read_bytes()).hexdigest()
@@ -187,7 +204,7 @@ class CnnDetector:
         p = self.params
         out, scale = self.raw(image)
         t = p.threshold if threshold is None else threshold
-        boxes = nms(decode(out, self.stride, self.size, t, p.candidates), p.nms_iou, p.max_proposals)
+        boxes = nms(decode(out, self.stride, self.size, t, p.candidates, self.box), p.nms_iou, p.max_proposals)
         return to_frame(boxes, scale, (int(image.shape[0]), int(image.shape[1])))
 
     def detect(self, gray: np.ndarray) -> list[PlateRegion]:
