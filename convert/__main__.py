@@ -31,6 +31,7 @@ from convert.plate_chars.data import (
     split_masks,
     synth_arrays,
 )
+from convert.plate_chars.fonts import DEFAULT_FONTS_DIR, FONT_SETS, cache_tag, char_renderer, font_set
 from edge_ocr.preprocess import PreprocessSpec
 from edge_ocr.types import PLATE_LABELS
 
@@ -67,10 +68,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument(
         "--synth-fonts",
-        choices=("committed", "system"),
+        choices=FONT_SETS,
         default="committed",
-        help="fonts of the renders: the 4 committed ones, or those plus the plate-like system fonts",
+        help="fonts of the renders: the 4 committed ones; system: plus the plate-like system fonts; "
+        "plate: system plus the plate typefaces under --fonts",
     )
+    p.add_argument("--fonts", type=Path, default=DEFAULT_FONTS_DIR, help="plate fonts (--synth-fonts plate)")
     p.add_argument("--label-smoothing", type=float, default=None, help="label smoothing (default 0)")
     p.add_argument(
         "--epoch-samples",
@@ -102,18 +105,9 @@ def load_splits(a: argparse.Namespace, spec: PreprocessSpec) -> dict[str, CharAr
         "test": arrays.take(masks["test"] & real),
     }
     if a.synth > 0:
-        from edge_ocr.synth import render_char
-        from edge_ocr.synth.fonts import committed_fonts, training_fonts
-
-        fonts = committed_fonts() if a.synth_fonts == "committed" else training_fonts()
-        extra = synth_arrays(
-            lambda ch, rng: render_char(ch, rng, fonts=fonts),
-            a.synth,
-            spec,
-            a.seed,
-            a.work / "cache",
-            tag="" if a.synth_fonts == "committed" else f"-fonts{len(fonts)}",
-        )
+        fonts = font_set(a.synth_fonts, a.fonts)
+        render, tag = char_renderer(fonts), cache_tag(a.synth_fonts, fonts)
+        extra = synth_arrays(render, a.synth, spec, a.seed, a.work / "cache", tag=tag)
         splits["train"] = CharArrays.concat([splits["train"], extra])
     return splits
 
@@ -154,6 +148,7 @@ def stage_train(a: argparse.Namespace, splits: dict[str, CharArrays]) -> None:
         "sources": a.sources,
         "synth_per_class": a.synth,
         "synth_fonts": a.synth_fonts,
+        **({"fonts": str(a.fonts)} if a.synth_fonts == "plate" else {}),
         "val_accuracy_keras": accuracy(model, splits["val"]),
         "command": " ".join(["python -m convert", *sys.argv[1:]]),
     }
@@ -180,11 +175,14 @@ def stage_quantize(a: argparse.Namespace, splits: dict[str, CharArrays]) -> None
 
 def stage_card(a: argparse.Namespace, splits: dict[str, CharArrays], spec: PreprocessSpec) -> None:
     from convert.card import CardInputs, write_card
+    from convert.plate_chars.data import LICENCES
+    from convert.plate_chars.fonts import SYNTH_LICENCE
     from convert.quantize import tflite_quant_params
     from convert.verify import verify
 
     report = verify(a.out, splits["test"], a.max_drop_pp, a.min_agreement)
     training = json.loads((a.work / "training.json").read_text())
+    LICENCES["synth"] = SYNTH_LICENCE[training.get("synth_fonts", "committed")]
     training["retrain_command"] = retrain_command(training, a.out)
     q = tflite_quant_params(a.out / "model_int8.tflite")
     extra = {"vn_char_boxes_test_including_misaligned_images": uncleaned_vn(a, spec)}
@@ -210,6 +208,7 @@ def retrain_command(t: dict[str, Any], out: Path) -> str:
         f"--epoch-samples {t['epoch_samples']} --synth {t['synth_per_class']} --width {t['width']} "
         f"--sources {t['sources']} --synth-fonts {t.get('synth_fonts', 'committed')} "
         f"--label-smoothing {t.get('label_smoothing', 0.0)}"
+        + (f" --fonts {t['fonts']}" if "fonts" in t else "")
     )
 
 

@@ -18,7 +18,8 @@ from edge_ocr.bench.datasets import CharSample, load_chars, load_vn_char_boxes, 
 from edge_ocr.preprocess import PreprocessSpec, char_input
 from edge_ocr.types import PLATE_LABELS
 
-VN_MISALIGNED = Path(__file__).with_name("vn_misaligned.txt")
+# convert/vn_misaligned.txt (one folder up since the move into plate_chars/, which read no list at all)
+VN_MISALIGNED = Path(__file__).resolve().parent.parent / "vn_misaligned.txt"
 REAL_SOURCES = ("plate-tiles", "plate-box-pages", "vn-char-boxes", "in-plate-chars")
 EXTRA_SOURCES = ("chars74k-fnt",)
 LICENCES = {
