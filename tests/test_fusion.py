@@ -48,6 +48,21 @@ def _line(plates: list[tuple[str, float]]) -> LineRead:
 
 
 @pytest.mark.skipif(not (SEQ / "card.json").exists(), reason="models/plate-seq not built")
+def test_in_a_frame_the_confidence_stays_the_contour_readers() -> None:
+    """Whether a detected region is a plate is the contour reader's call: fusion may change the
+    string, never raise a texture's confidence over the frame threshold."""
+    from edge_ocr.synth.plate import render_plate
+
+    stage = make_stage(SEQ, "tflite", "int8", 1, FusionParams(reader="fused"))
+    assert stage is not None
+    plate = render_plate("KTR4829", np.random.default_rng(0), "us", height=120).image
+    line = _line([("KTRA829", 0.2), ("KTR4829", 0.1)])
+    in_frame = stage.apply(plate, line, detected=True)
+    assert in_frame.ranked[0][0].confidence == 0.2
+    assert stage.apply(plate, line, detected=False).ranked[0][0].confidence > 0.2  # crops: fused share
+
+
+@pytest.mark.skipif(not (SEQ / "card.json").exists(), reason="models/plate-seq not built")
 def test_the_sequence_model_overrules_a_look_alike_the_pattern_chose() -> None:
     from edge_ocr.synth.plate import render_plate
 

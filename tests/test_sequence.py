@@ -104,6 +104,19 @@ def test_fuse_follows_the_sequence_when_weighted() -> None:
     assert fuse([], logp, weight=1.0, absent=-9.0)[0] == "AB0"  # the best path is a candidate too
 
 
+def test_keep_makes_the_sequence_model_beat_the_contour_choice_by_a_margin() -> None:
+    b = len(ALPHABET)
+    ids = [ALPHABET.index(c) for c in "AB0"]
+    logp = frames([ids[0], b, ids[1], b, ids[2], b], b + 1, sure=1.5)  # a weak second opinion
+    margin = float(ctc_log_likelihood(logp, "AB0") - ctc_log_likelihood(logp, "ABO"))
+    cands = [("ABO", 0.5), ("AB0", 0.5)]
+    assert fuse(cands, logp, weight=1.0, absent=-9.0)[0] == "AB0"
+    assert fuse(cands, logp, weight=1.0, absent=-9.0, keep=margin + 0.1)[0] == "ABO"
+    assert fuse(cands, logp, weight=1.0, absent=-9.0, keep=margin - 0.1)[0] == "AB0"
+    strong = frames([ids[0], b, ids[1], b, ids[2], b], b + 1, sure=8.0)  # a sure one still overrides
+    assert fuse(cands, strong, weight=1.0, absent=-9.0, keep=4.0)[0] == "AB0"
+
+
 def test_two_row_input_is_side_by_side() -> None:
     img = np.full((60, 80), 255, np.uint8)
     img[:30, :] = 0

@@ -4,6 +4,7 @@ data: real crops + synthetic renders -> WORK/lines.pkl (split by plate string)
 train: CTC training under a wall-clock budget -> WORK/final.weights.h5
 export: int8/float TFLite and ONNX (calibrated on training lines only) -> OUT
 card: held-out exact-plate accuracy by source for every file, card.json, labels.txt, MODEL_CARD.md
+crops: the held-out-style US renders as PNG files + labels.csv (WORK/synth_heldout), for edge_ocr.bench
 --quick runs every stage on a handful of samples in seconds (for tests).
 """
 
@@ -20,12 +21,15 @@ from pathlib import Path
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m convert.sequence")
-    p.add_argument("stage", choices=("data", "train", "export", "card", "all"))
+    p.add_argument("stage", choices=("data", "train", "export", "card", "crops", "all"))
     p.add_argument("--data", type=Path, default=Path(os.environ.get("EDGE_OCR_DATA", "../shared/data")))
     p.add_argument("--fonts", type=Path, default=Path("../shared/fonts"))
     p.add_argument("--out", type=Path, default=Path("models/plate-seq"))
     p.add_argument("--work", type=Path, default=Path("build/sequence"))
     p.add_argument("--synth", type=int, default=12000, help="synthetic plates to render")
+    p.add_argument("--synth-us", type=int, default=12000, help="varied US-style plates (usplate.py)")
+    p.add_argument("--synth-heldout", type=int, default=600, help="held-out-style renders (test only)")
+    p.add_argument("--init", default="", help="weights to start training from (warm restart)")
     p.add_argument("--minutes", type=float, default=60.0, help="training wall-clock budget")
     p.add_argument("--max-steps", type=int, default=100_000)
     p.add_argument("--batch", type=int, default=64)
@@ -36,6 +40,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     a = p.parse_args(argv)
     if a.quick:
         a.synth, a.minutes, a.max_steps, a.batch, a.calib = 16, 0.2, 3, 8, 8
+        a.synth_us, a.synth_heldout = 16, 8
     return a
 
 
@@ -63,13 +68,15 @@ def log_to(work: Path) -> Callable[[str], None]:
 def stage_data(a: argparse.Namespace) -> None:
     from collections import Counter
 
-    from convert.sequence import lines
+    from convert.sequence import lines, usplate
     from convert.sequence.data import load_real
     from convert.sequence.synth import render_many
 
     real = load_real(a.data, limit=12 if a.quick else 0)
     synth = render_many(a.synth, a.fonts, a.seed)
-    built = lines.build(real + synth)
+    us = usplate.render_many(a.synth_us, a.fonts, a.seed + 1)
+    held = usplate.render_many(a.synth_heldout, a.fonts, a.seed + 2, held_out=True)
+    built = lines.build(real + synth + us + held)
     lines.save(built, a.work / "lines.pkl")
     n = {k: dict(Counter(v.sources)) for k, v in built.items()}
     (a.work / "lines_counts.json").write_text(json.dumps(n))
@@ -82,7 +89,7 @@ def stage_train(a: argparse.Namespace) -> None:
 
     _threads()
     cfg = TrainConfig(
-        a.minutes, a.max_steps, a.batch, a.lr, seed=a.seed, eval_every_s=1e9 if a.quick else 300
+        a.minutes, a.max_steps, a.batch, a.lr, seed=a.seed, eval_every_s=1e9 if a.quick else 300, init=a.init
     )
     log = log_to(a.work)
     log(f"train {vars(cfg)}")
@@ -103,11 +110,28 @@ def stage_card(a: argparse.Namespace) -> None:
     write(a.work, a.out, a.data, quick=a.quick, argv=sys.argv[1:])
 
 
+def stage_crops(a: argparse.Namespace) -> None:
+    """The same renders as the data stage's synth-heldout lines (same seed), as files a bench can read."""
+    import cv2
+
+    from convert.sequence import usplate
+
+    out = a.work / "synth_heldout"
+    (out / "crops").mkdir(parents=True, exist_ok=True)
+    rows = ["file,plate"]
+    for i, s in enumerate(usplate.render_many(a.synth_heldout, a.fonts, a.seed + 2, held_out=True)):
+        cv2.imwrite(str(out / "crops" / f"{i:05d}.png"), s.image)
+        rows.append(f"{i:05d}.png,{s.text}")
+    (out / "labels.csv").write_text("\n".join(rows) + "\n")
+
+
 def main(argv: list[str] | None = None) -> int:
     a = parse_args(argv)
     stages = ("data", "train", "export", "card") if a.stage == "all" else (a.stage,)
     for s in stages:
-        {"data": stage_data, "train": stage_train, "export": stage_export, "card": stage_card}[s](a)
+        stage = {"data": stage_data, "train": stage_train, "export": stage_export, "card": stage_card}
+        stage["crops"] = stage_crops
+        stage[s](a)
     return 0
 
 

@@ -82,13 +82,29 @@ def measure(files_dir: Path, test: list[LineSample]) -> dict[str, Any]:
     return res
 
 
-def counts(samples: list[LineSample], synth: int) -> dict[str, dict[str, int]]:
+def counts(samples: list[LineSample], lines_n: dict[str, Any]) -> dict[str, dict[str, int]]:
     out: dict[str, dict[str, int]] = {}
     for s in samples:
-        part = split_of(s.text)
+        part = "test" if s.source.startswith("synth") else split_of(s.text)
         out.setdefault(s.source, {"train": 0, "test": 0})[part] += 1
-    out["synth"] = {"train": synth, "test": 0}
+    for src in ("synth", "synth-us"):
+        out[src] = {"train": int(lines_n.get("train", {}).get(src, 0)), "test": 0}
     return out
+
+
+def synth_heldout(work: Path) -> list[LineSample]:
+    """The held-out-style US renders written by `python -m convert.sequence crops` (absent: none)."""
+    import csv
+
+    import cv2
+
+    folder = work / "synth_heldout"
+    if not (folder / "labels.csv").is_file():
+        return []
+    with open(folder / "labels.csv", newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    imgs = [(cv2.imread(str(folder / "crops" / r["file"]), cv2.IMREAD_GRAYSCALE), r["plate"]) for r in rows]
+    return [LineSample(img, text, "synth-heldout") for img, text in imgs if img is not None]
 
 
 def _steps_done(log: Path) -> int:
@@ -140,13 +156,16 @@ def write(work: Path, out: Path, data_dir: Path, quick: bool, argv: list[str]) -
 
     files_dir = work / "export"
     real = load_real(data_dir, limit=12 if quick else 0)
-    test = [s for s in real if split_of(s.text) == "test"]
-    metrics = {
+    held = synth_heldout(work)
+    test = [s for s in real if split_of(s.text) == "test"] + held
+    metrics: dict[str, Any] = {
         "heldout": measure(files_dir, test),
         "split": f"sha1('plate-seq:' + plate) < {HELDOUT} -> test",
     }
+    if (work / "fusion_cal.json").exists():  # written by python -m edge_ocr.bench.fusion_cal --json
+        metrics["fusion"] = json.loads((work / "fusion_cal.json").read_text())
     if (work / "bench.json").exists():  # written by python -m edge_ocr.bench.sequence --json
-        metrics["fusion"] = json.loads((work / "bench.json").read_text())
+        metrics.setdefault("fusion", {})["bench"] = json.loads((work / "bench.json").read_text())
     out.mkdir(parents=True, exist_ok=True)
     for k in SHIPPED:
         shutil.copyfile(files_dir / FILES[k], out / FILES[k])
@@ -158,17 +177,19 @@ def write(work: Path, out: Path, data_dir: Path, quick: bool, argv: list[str]) -
         json.loads((work / "lines_counts.json").read_text()) if (work / "lines_counts.json").exists() else {}
     )
     synth = int(lines_n.get("train", {}).get("synth", 0)) if lines_n else 0
+    synth_us = int(lines_n.get("train", {}).get("synth-us", 0)) if lines_n else 0
     training = {
         **cfg,
         "steps_done": _steps_done(work / "train.log"),
         "lines": lines_n,
         "retrain_command": "python -m convert.sequence all --data ../shared/data --fonts ../shared/fonts "
-        f"--out models/plate-seq --synth {synth} --minutes {cfg.get('minutes', 60)}",
+        f"--out models/plate-seq --synth {synth} --synth-us {synth_us} --minutes {cfg.get('minutes', 60)}"
+        + (f" --lr {cfg.get('lr')} --init <the previous run's final.weights.h5>" if cfg.get("init") else ""),
         "note": "the budget is wall-clock (cosine learning rate over the elapsed fraction): the steps done "
         "depend on the machine; this run shared 2 CPU cores with other jobs, one thread",
         "card_command": "python -m convert.sequence " + " ".join(argv),
     }
-    data = {"counts": counts(real, synth), "licences": LICENCES}
+    data = {"counts": counts(real + held, lines_n), "licences": LICENCES}
     card = build_card(out, metrics, training, data)
     (out / "card.json").write_text(json.dumps(card, indent=1))
     (out / "MODEL_CARD.md").write_text(model_card_md(card))

@@ -28,26 +28,34 @@ def heldout_table(h: dict[str, Any]) -> list[str]:
 
 
 def fusion_lines(f: dict[str, Any] | None) -> list[str]:
-    """Contour alone / sequence alone / fused, from edge_ocr.bench.sequence's JSON."""
+    """Contour alone / sequence alone / fused, from edge_ocr.bench.fusion_cal's JSON (and, under
+    "bench", edge_ocr.bench.sequence's: measured there, never chosen there)."""
     if not f:
         return []
     out = [
         "## With the contour reader (int8 LiteRT, one thread)",
         "",
-        f"Fusion: argmax over the contour N-best plus the sequence's best path of log(contour confidence) "
-        f"+ {f['weight']} x CTC log-likelihood; the best path, when not among the N-best, gets "
-        f"{f['absent']} as contour log-score. Weight and that score chosen on the {f['chosen_on']} "
-        "(never on bench/).",
+        "Fusion: argmax over the contour N-best plus the sequence's best path of log(contour confidence) "
+        f"+ {f['weight']} x CTC log-likelihood, + {f.get('keep', 0.0)} for the contour reader's first "
+        f"choice; the best path, when not among the N-best, gets {f['absent']} as contour log-score. "
+        f"Chosen on {f['chosen_on']}; rule: {f.get('rule', '-')}. On whole frames the read's confidence "
+        "stays the contour reader's.",
         "",
         "| set | n | contour | sequence | fused | truth in contour N-best | added CPU ms (median) |",
         "|---|---|---|---|---|---|---|",
     ]
-    for name in ("us_nyc_heldout", "bench_seg_and_ocr_us"):
-        r = f[name]
+    rows = dict(f.get("sets", {}))
+    for name in ("bench_seg_and_ocr_us",):
+        if name in f.get("bench", {}):
+            rows[name + " (evaluation only)"] = f["bench"][name]
+    for name, r in rows.items():
         out.append(
             f"| {name} | {r['n']} | {_pct(r['contour'])} | {_pct(r['sequence'])} | {_pct(r['fused'])} | "
             f"{_pct(r['truth_in_candidates'])} | {r['added_cpu_ms_median']:.2f} |"
         )
+    if "unsafe_first_rule" in f:
+        first = ", ".join(f"{k} {_pct(v)}" for k, v in f["unsafe_first_rule"].items())
+        out += ["", f"The first rule (weight 1.0, absent -5, keep 0) on the same sets: {first}."]
     return [*out, ""]
 
 

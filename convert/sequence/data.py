@@ -24,6 +24,8 @@ LICENCES = {
     "pl-crops": "PiotrZawiej/license_plate_detector (Kaggle UE Katowice set), licence not stated",
     "vn-char-boxes": "vitocolerole/label_plate_number, no licence stated",
     "synth": "rendered by edge_ocr.synth with ../shared/fonts (OFL-1.1 / MIT / free, see fonts README)",
+    "synth-us": "US-style plates rendered by convert/sequence/usplate.py with ../shared/fonts and DejaVu",
+    "synth-heldout": "usplate.py renders in fonts and backgrounds training never sees (test only)",
 }
 
 

@@ -50,7 +50,8 @@ def build(samples: list[LineSample]) -> dict[str, Lines]:
     """{'train', 'test'} lines; synthetic samples are always train."""
     out: dict[str, Lines] = {"train": Lines([], [], []), "test": Lines([], [], [])}
     for s in samples:
-        part = "train" if s.source == "synth" else split_of(s.text)
+        # synth-heldout (fonts and backgrounds training never sees) is test only; other renders train
+        part = "test" if s.source == "synth-heldout" else "train" if s.source.startswith("synth") else split_of(s.text)
         out[part].images.append(to_line(s))
         out[part].texts.append(s.text)
         out[part].sources.append(s.source)
@@ -77,10 +78,17 @@ def augment(line: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     src = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
     src += (rng.uniform(-1, 1, (4, 2)) * np.array([0.05 * w, 0.12 * h])).astype(np.float32)
     src += (rng.uniform(-1, 1, 2) * np.array([0.03 * w, 0.06 * h])).astype(np.float32)
+    border = cv2.BORDER_REPLICATE
+    if rng.random() < 0.3:  # a looser crop than the labeller's, as a detector cuts it: unknown surround
+        ml, mr = rng.uniform(0, 0.1, 2) * w
+        mt, mb = rng.uniform(0, 0.25, 2) * h
+        src += np.array([[-ml, -mt], [mr, -mt], [mr, mb], [-ml, mb]], np.float32)
+        border = cv2.BORDER_CONSTANT if rng.random() < 0.5 else border
     dst = np.array([[0, 0], [INPUT_W, 0], [INPUT_W, INPUT_H], [0, INPUT_H]], np.float32)
     m = cv2.getPerspectiveTransform(src, dst)
     img = cv2.warpPerspective(
-        line, m, (INPUT_W, INPUT_H), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+        line, m, (INPUT_W, INPUT_H), flags=cv2.INTER_LINEAR, borderMode=border,
+        borderValue=float(rng.uniform(0, 255)),
     )
     f: np.ndarray = img.astype(np.float32)
     if rng.random() < 0.35:

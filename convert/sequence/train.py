@@ -20,7 +20,9 @@ from convert.sequence.lines import Lines, augment, encode, eval_input
 from edge_ocr.reader.sequence import ALPHABET, INPUT_H, INPUT_W, greedy_decode, log_softmax
 
 NUM_CLASSES = len(ALPHABET) + 1
-REAL_MIX = {"us-nyc-crops": 0.22, "br-crops": 0.1, "vn-char-boxes": 0.12, "pl-crops": 0.04, "synth": 0.52}
+REAL_MIX = {
+    "us-nyc-crops": 0.2, "br-crops": 0.1, "vn-char-boxes": 0.1, "pl-crops": 0.03, "synth": 0.22, "synth-us": 0.35
+}
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,7 @@ class TrainConfig:
     width: int = 128
     seed: int = 0
     eval_every_s: float = 300.0
+    init: str = ""  # weights to start from (a warm restart of an earlier run); "" = random
 
 
 def build_model(width: int = 128) -> Any:
@@ -118,7 +121,9 @@ def train(lines: dict[str, Lines], cfg: TrainConfig, work: Path, log: Callable[[
     keras.utils.set_random_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     model = build_model(cfg.width)
-    log(f"params {model.count_params()}")
+    if cfg.init:
+        model.load_weights(cfg.init)
+    log(f"params {model.count_params()} init {cfg.init or 'random'}")
     opt = keras.optimizers.AdamW(cfg.lr, weight_decay=1e-4)
     step = make_step(model, opt)
     tr = lines["train"]

@@ -2,9 +2,10 @@
 
     python -m edge_ocr.bench.sequence --data ../shared/data --model models/plate-seq
 
-Measures exact-plate accuracy on the held-out split of us-nyc-crops (where the fusion weight is
-chosen) and on bench/seg-and-ocr-us (evaluation only: nothing is chosen there), for contour alone,
-sequence alone and fused, plus the sequence reader's milliseconds per crop. numpy/cv2 only.
+Measures exact-plate accuracy on the held-out split of us-nyc-crops and on bench/seg-and-ocr-us
+(evaluation only: nothing is chosen there), for contour alone, sequence alone and fused with the
+model card's fusion rule (chosen on held-out crops by edge_ocr.bench.fusion_cal), plus the sequence
+reader's milliseconds per crop. numpy/cv2 only.
 """
 
 from __future__ import annotations
@@ -26,8 +27,6 @@ from edge_ocr.reader.sequence import SequenceReader, fuse
 
 HELDOUT = 0.12  # fraction of plate strings held out (shared with convert/sequence)
 SALT = "plate-seq"
-WEIGHTS = (0.0, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0)
-ABSENT = (-20.0, -12.0, -9.0, -7.0, -5.0, -3.0)  # contour log-score given the sequence's own path
 
 
 def split_of(text: str, heldout: float = HELDOUT) -> str:
@@ -92,33 +91,22 @@ def collect(seq: SequenceReader, contour: Any, crops: Sequence[Crop]) -> list[Ro
         t0, c0 = time.perf_counter(), time.process_time()
         read = seq.read(img, c.rows)
         ms = (time.perf_counter() - t0) * 1e3
-        fuse(cands, read.logp, 1.0, ABSENT[0])
+        fuse(cands, read.logp, 1.0, -5.0)
         cpu = (time.process_time() - c0) * 1e3
         rows.append(Row(c.text, plate, cands, read.text, read.logp, ms, cpu))
     return rows
 
 
-def fused_accuracy(rows: Sequence[Row], weight: float, absent: float) -> float:
-    return float(np.mean([fuse(r.candidates, r.logp, weight, absent)[0] == r.truth for r in rows]))
+def fused_accuracy(rows: Sequence[Row], weight: float, absent: float, keep: float = 0.0) -> float:
+    return float(np.mean([fuse(r.candidates, r.logp, weight, absent, keep=keep)[0] == r.truth for r in rows]))
 
 
-def choose(rows: Sequence[Row]) -> tuple[float, float, float]:
-    """(weight, absent, accuracy) best on `rows`; ties go to the smaller weight, then the lower absent."""
-    best = (0.0, ABSENT[0], -1.0)
-    for w in WEIGHTS:
-        for a in ABSENT:
-            acc = fused_accuracy(rows, w, a)
-            if acc > best[2] + 1e-9:
-                best = (w, a, acc)
-    return best
-
-
-def summary(rows: Sequence[Row], weight: float, absent: float) -> dict[str, float]:
+def summary(rows: Sequence[Row], weight: float, absent: float, keep: float = 0.0) -> dict[str, float]:
     return {
         "n": len(rows),
         "contour": float(np.mean([r.contour == r.truth for r in rows])),
         "sequence": float(np.mean([r.seq_text == r.truth for r in rows])),
-        "fused": fused_accuracy(rows, weight, absent),
+        "fused": fused_accuracy(rows, weight, absent, keep),
         "truth_in_candidates": float(np.mean([r.truth in {c for c, _ in r.candidates} for r in rows])),
         "seq_ms_median": float(np.median([r.seq_ms for r in rows])),
         "added_cpu_ms_median": float(np.median([r.added_cpu_ms for r in rows])),
@@ -136,16 +124,16 @@ def main(argv: list[str] | None = None) -> int:
     from edge_ocr import Reader
 
     seq = SequenceReader(a.model, a.backend, a.fmt)
-    contour = Reader(region="us")
-    tune = collect(seq, contour, us_nyc_heldout(a.data))
-    weight, absent, _ = choose(tune)
-    bench = collect(seq, contour, bench_crops(a.data))
+    rule = seq.card.get("metrics", {}).get("fusion", {})
+    w, absent, keep = (float(rule.get(k, d)) for k, d in (("weight", 1.0), ("absent", -5.0), ("keep", 0.0)))
+    contour = Reader(region="us", reader="contour")
     res = {
-        "weight": weight,
+        "weight": w,
         "absent": absent,
-        "chosen_on": "us-nyc-crops held-out split",
-        "us_nyc_heldout": summary(tune, weight, absent),
-        "bench_seg_and_ocr_us": summary(bench, weight, absent),
+        "keep": keep,
+        "chosen_on": rule.get("chosen_on", "the model card"),
+        "us_nyc_heldout": summary(collect(seq, contour, us_nyc_heldout(a.data)), w, absent, keep),
+        "bench_seg_and_ocr_us": summary(collect(seq, contour, bench_crops(a.data)), w, absent, keep),
     }
     print(json.dumps(res, indent=1))
     if a.json:

@@ -41,6 +41,7 @@ class FusionParams:
     reader: str = "auto"
     weight: float | None = None  # None: the card's
     absent: float | None = None  # contour log-score of a best path the contour reader did not propose
+    keep: float | None = None  # log-score bonus of the contour reader's first choice (None: the card's)
 
 
 def make_stage(
@@ -72,6 +73,7 @@ class SequenceStage:
         fusion = self.model.card.get("metrics", {}).get("fusion", {})
         self.weight = float(params.weight if params.weight is not None else fusion.get("weight", 1.0))
         self.absent = float(params.absent if params.absent is not None else fusion.get("absent", np.log(0.3)))
+        self.keep = float(params.keep if params.keep is not None else fusion.get("keep", 0.0))
         self.params = params
 
     def apply(self, crop: np.ndarray, line: LineRead, detected: bool = False) -> LineRead:
@@ -87,14 +89,17 @@ class SequenceStage:
                 return line
             return LineRead(line.chars, [(PlateCandidate(seq.text, seq.confidence, False), region)])
         cands = [(c.plate, c.confidence) for c, _ in line.ranked]
-        plate, share = fuse(cands, seq.logp, self.weight, self.absent, self.model.alphabet)
-        return LineRead(line.chars, _reranked(line.ranked, plate, share, region))
+        plate, share = fuse(cands, seq.logp, self.weight, self.absent, self.model.alphabet, self.keep)
+        # In a frame, whether a region is a plate at all stays the contour reader's call (its first
+        # candidate's confidence): the fused share is high for texture too (see AUTO_FRAMES).
+        conf = line.ranked[0][0].confidence if detected else share
+        return LineRead(line.chars, _reranked(line.ranked, plate, conf, region))
 
 
-def _reranked(ranked: Ranked, plate: str, share: float, region: str) -> Ranked:
-    """The fused winner first with the fused confidence; the other candidates keep their order."""
+def _reranked(ranked: Ranked, plate: str, conf: float, region: str) -> Ranked:
+    """The fused winner first with confidence `conf`; the other candidates keep their order."""
     if not plate:
         return ranked
     old = next((c for c, _ in ranked if c.plate == plate), None)
-    top = PlateCandidate(plate, share, old.matches_pattern if old is not None else False)
+    top = PlateCandidate(plate, conf, old.matches_pattern if old is not None else False)
     return [(top, region)] + [(c, r) for c, r in ranked if c.plate != plate]

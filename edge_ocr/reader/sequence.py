@@ -161,16 +161,21 @@ def fuse(
     weight: float,
     absent: float,
     alphabet: str = ALPHABET,
+    keep: float = 0.0,
 ) -> tuple[str, float]:
     """Pick the plate among the contour reader's N-best and the sequence model's own best path.
 
-    score = log(contour confidence) + weight * CTC log-likelihood; the best path, when the contour
-    reader did not propose it, gets `absent` as its contour log-score. Two independent readers
-    rarely make the same mistake, so the product of their likelihoods ranks candidates better than
-    either alone. Returns (plate, softmax share of its score among the candidates).
+    score = log(contour confidence) + weight * CTC log-likelihood, + `keep` for the contour reader's
+    first choice (candidates[0]), so the sequence model overrides it only by that margin; the best
+    path, when the contour reader did not propose it, gets `absent` as its contour log-score. Two
+    independent readers rarely make the same mistake, so the product of their likelihoods ranks
+    candidates better than either alone. Returns (plate, softmax share of its score among the
+    candidates).
     """
     texts = [c for c, _ in candidates]
     base = [float(np.log(max(p, 1e-9))) for _, p in candidates]
+    if base:
+        base[0] += keep
     greedy, _ = greedy_decode(logp, alphabet)
     if greedy and greedy not in texts:
         texts.append(greedy)
