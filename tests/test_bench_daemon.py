@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 import pytest
 
-from edge_ocr.bench.daemon import DaemonRun, write_config
+from edge_ocr.bench.daemon import DaemonRun, read_trace, write_config
 from edge_ocr.bench.daemon_report import check_truth, cost_per_plate, rss_slope
 from edge_ocr.daemon.config import load_config
 from edge_ocr.synth.video import TrafficSpec, plan_traffic, render_traffic, truth_path
@@ -142,3 +142,22 @@ def test_bench_daemon_runs_edge_ocr_run_on_a_rendered_video(tmp_path: Path) -> N
     assert run["cpu_ms"]["mean"] > 0 and run["cpu_ms"]["p90"] >= run["cpu_ms"]["mean"] * 0.5
     assert run["peak_rss_mib"] > 50 and run["plates"]["regions"] >= run["plates"]["read"]
     assert (out / "frame_time.png").stat().st_size > 1000 and "| 1 in view | 30/30 |" in r.stdout
+
+
+def test_bench_daemon_loops_a_video_without_dropping(tmp_path: Path) -> None:
+    """--duration with --rate 0: the video plays again and again as one stream, every frame processed."""
+    out = tmp_path / "bench"
+    cmd = [sys.executable, "-m", "edge_ocr", "bench", "daemon", "--in-view", "1", "--seconds", "0.5"]
+    cmd += ["--fps", "10", "--detector", "lines", "--rate", "0", "--duration", "12", "--out", str(out)]
+    r = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert r.returncode == 0, r.stderr
+    run = json.loads((out / "summary.json").read_text())["runs"][0]
+    rows = read_trace(out / "1-in-view" / "trace.csv")
+    assert run["processed"] == len(rows) > 5  # more frames than the video has: it was played again
+    assert run["not_processed"] == {"dropped": 0, "motion_skipped": 0, "bad": 0}
+    assert all(row["status"] == "processed" for row in rows)
+    assert [row["index"] for row in rows] == list(range(len(rows)))
+    times = [row["timestamp"] for row in rows]
+    assert all(b > a for a, b in zip(times, times[1:], strict=False))
+    rss = (out / "1-in-view" / "rss.csv").read_text().splitlines()
+    assert rss[0] == "seconds,rss_mib" and len(rss) > 3

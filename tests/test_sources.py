@@ -101,6 +101,24 @@ def test_files_never_drop() -> None:
     assert cap.stats.dropped == 0
 
 
+def test_files_decoded_only_once_the_loop_took_the_last_frame() -> None:
+    """Read without dropping, the next frame is decoded only while the slot is empty: two frames
+    alive (the loop's and the next one), not three (docs/DAEMON.md, memory)."""
+    src = ScriptedSource(["frame"] * 20, live=False)
+    cap = CaptureThread(src, sleep=lambda s: None)
+    slot_at_read: list[bool] = []
+    read = src.read
+
+    def watched_read() -> Frame:
+        slot_at_read.append(cap._slot is None)
+        return read()
+
+    src.read = watched_read  # type: ignore[method-assign]
+    cap.start()
+    assert [f.index for f in drain(cap)] == list(range(1, 21))
+    assert len(slot_at_read) == 21 and all(slot_at_read)  # 20 frames and the end
+
+
 def test_stop_interrupts_backoff() -> None:
     src = ScriptedSource([], fail_opens=10**6)
     cap = CaptureThread(src, retry_min_s=60, retry_max_s=60)
@@ -131,6 +149,48 @@ def test_opencv_video_file(tmp_path: Path) -> None:
     assert [f.index for f in frames] == list(range(5))
     assert frames[0].image.shape == (120, 160, 3)
     assert frames[3].timestamp == pytest.approx(1000.3)  # media time, independent of processing speed
+
+
+def test_opencv_decoder_threads(tmp_path: Path) -> None:
+    video = tmp_path / "v.mp4"  # MPEG-4 decodes with threads (MJPEG always with one)
+    w = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"mp4v"), 10.0, (160, 120))
+    for i in range(3):
+        w.write(np.full((120, 160, 3), i * 10, np.uint8))
+    w.release()
+    for threads in (1, 2, 0):
+        src = OpenCvSource(str(video), decode_threads=threads)
+        src.open()
+        assert src._cap is not None
+        n = src._cap.get(cv2.CAP_PROP_N_THREADS)
+        assert n == threads if threads else n >= 1  # 0: OpenCV's default, one per core
+        assert [src.read().index for _ in range(3)] == [0, 1, 2]
+        src.close()
+    cfg = SourceConfig(kind="opencv", uri=str(video))
+    assert cfg.decode_threads == 1 and make_source(cfg)._decode_threads == 1  # type: ignore[attr-defined]
+
+
+def test_opencv_file_played_again_goes_on_as_one_stream(tmp_path: Path) -> None:
+    """source.exit_at_end = false reopens a video file at its end; frame numbers and media time
+    carry on (time going back would confuse the tracker), and nothing is dropped."""
+    video = tmp_path / "v.avi"
+    write_video(video, 4)
+    now = [1000.0]
+    src = OpenCvSource(str(video), clock=lambda: now[0])
+    cap = CaptureThread(src, exit_at_end=False, sleep=lambda s: None)
+    cap.start()
+    frames: list[Frame] = []
+    while len(frames) < 10:
+        f = cap.get(5.0)
+        assert f is not None
+        frames.append(f)
+    cap.stop()
+    assert [f.index for f in frames] == list(range(10))
+    assert [f.timestamp for f in frames] == pytest.approx([1000.0 + i / 10 for i in range(10)])
+    assert cap.stats.dropped == 0 and cap.stats.reopens >= 2
+    now[0] = 5000.0  # a file reopened after a pause starts at the clock, still after its last frame
+    src.close()
+    src.open()
+    assert src.read().timestamp == pytest.approx(5000.0) and src._index == 1
 
 
 def test_opencv_throttle_makes_file_live(tmp_path: Path) -> None:

@@ -27,7 +27,13 @@ def add_daemon_options(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--rate", type=float, default=0.0, help="playback rate: 0 = every frame (default), 1 = real time"
     )
-    g.add_argument("--duration", type=float, default=0.0, help="loop the video, stop after this many seconds")
+    g.add_argument(
+        "--duration",
+        type=float,
+        default=0.0,
+        help="loop the video (one stream: frame numbers and time carry on), stop after this many seconds; "
+        "with --rate 0 every frame is processed",
+    )
     g.add_argument("--mqtt", default="", metavar="HOST:PORT", help="also the MQTT sink (with its spool)")
     g.add_argument("--crops", action="store_true", help="also save crops")
     g.add_argument("--motion", action="store_true", help="motion gate on")
@@ -97,6 +103,8 @@ def cmd_bench_daemon(args: argparse.Namespace) -> int:
         if m.returncode != 0:
             raise ConfigError(f"{name}: edge-ocr run exited {m.returncode}:\n{m.stderr_tail}")
         trace = read_trace(out / "trace.csv")
+        rss_lines = ["seconds,rss_mib", *(f"{t},{mib}" for t, mib in m.rss)]
+        (out / "rss.csv").write_text("\n".join(rss_lines) + "\n", encoding="utf-8")  # sampled every 0.5 s
         events, stats = read_log(out / "events.jsonl")
         looped = args.duration > 0
         rows.append(summarize(name, m, trace, events, stats, None if looped else _truth(video)))

@@ -36,6 +36,8 @@ class SourceConfig:
     lores_height: int = _f(360, min=16, max=4096)
     lores: bool = False  # opencv: also a lores_width x lores_height copy to detect on (picamera2: always)
     playback_rate: float = _f(0.0, min=0.0, max=100.0)  # files: 1.0 = real time; 0 = no drops, no wait
+    # opencv files and streams: FFmpeg decoder threads, each holding frames (0: one per core)
+    decode_threads: int = _f(1, min=0, max=64)
     exit_at_end: bool = True  # files/folders: stop the daemon when the input is exhausted
     retry_min_s: float = _f(0.5, min=0.0, max=3600.0)
     retry_max_s: float = _f(30.0, min=0.0, max=3600.0)

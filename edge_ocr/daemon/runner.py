@@ -89,6 +89,7 @@ class Runner:
             frame = self.capture.get(timeout=idle)
             if frame is not None:
                 self._process(frame)
+                frame = None  # dropped before the next frame is taken: one frame fewer alive
             elif self.capture.finished:
                 break
             elif self.capture.source.live:

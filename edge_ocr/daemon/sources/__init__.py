@@ -18,7 +18,15 @@ from edge_ocr.daemon.sources.picam import PicameraSource
 def _opencv(cfg: SourceConfig, clock: Callable[[], float]) -> FrameSource:
     lores = (cfg.lores_width, cfg.lores_height) if cfg.lores else None
     return OpenCvSource(
-        cfg.uri, cfg.camera, cfg.width, cfg.height, cfg.fps, cfg.playback_rate, clock=clock, lores=lores
+        cfg.uri,
+        cfg.camera,
+        cfg.width,
+        cfg.height,
+        cfg.fps,
+        cfg.playback_rate,
+        clock=clock,
+        lores=lores,
+        decode_threads=cfg.decode_threads,
     )
 
 

@@ -127,6 +127,13 @@ class CaptureThread:
             self.stats.captured += 1
             self._cond.notify_all()
 
+    def _wait_for_room(self) -> None:
+        """A source read without dropping decodes its next frame only once the loop took the last:
+        two frames alive (the loop's and the next), not three (docs/DAEMON.md, memory)."""
+        with self._cond:
+            while self._slot is not None and not self._stop.is_set():
+                self._cond.wait(0.2)
+
     def _run(self) -> None:
         delay = self._retry[0]
         opened = False
@@ -136,6 +143,12 @@ class CaptureThread:
                 if not opened:
                     self.source.open()
                     opened = True
+                if not self.source.live:
+                    self.in_call_since = None  # waiting for the loop is not a camera call
+                    self._wait_for_room()
+                    if self._stop.is_set():
+                        break  # stopping: no frame read only to be thrown away
+                    self.in_call_since = self._mono()
                 frame = self.source.read()
                 self.in_call_since = None
                 self._put(frame)

@@ -44,6 +44,7 @@ class OpenCvSource:
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
         lores: tuple[int, int] | None = None,
+        decode_threads: int = 1,
     ) -> None:
         self.uri = uri
         self.name = camera
@@ -55,24 +56,36 @@ class OpenCvSource:
         self._clock = clock
         self._sleep = sleep
         self._lores = lores  # (width, height) of a small copy for the motion gate and the detector
+        self._decode_threads = decode_threads  # FFmpeg's decoder threads (0: OpenCV's default, one per core)
         self._cap: cv2.VideoCapture | None = None
-        self._index = 0
-        self._t0 = 0.0
+        self._index = 0  # frames read since open()
+        self._t0 = 0.0  # clock at open(): the schedule of a throttled file
+        self._ts0 = 0.0  # timestamp of the file's first frame
+        self._first = 0  # index of the file's first frame
+        self._last: tuple[int, float] | None = None  # (index, timestamp) of the last frame handed out
         self._file_fps = 0.0
 
     def open(self) -> None:
         if self.is_file and not Path(self.uri).is_file():
             raise SourceError(f"{self.uri}: video file not found")
         target: int | str = int(self.uri) if self.uri.isdigit() else self.uri
+        params = []
+        if self._decode_threads > 0:
+            # Each FFmpeg decoder thread holds frames of its own (one thread per core by default).
+            params = [cv2.CAP_PROP_N_THREADS, self._decode_threads]
         if _is_stream(self.uri):
             # A stalled RTSP/HTTP stream must fail the read (and get reopened), not block for ever.
-            timeouts = [
+            params += [
                 cv2.CAP_PROP_OPEN_TIMEOUT_MSEC,
                 STREAM_TIMEOUT_MS,
                 cv2.CAP_PROP_READ_TIMEOUT_MSEC,
                 STREAM_TIMEOUT_MS,
             ]
-            cap = cv2.VideoCapture(self.uri, cv2.CAP_FFMPEG, timeouts)
+            cap = cv2.VideoCapture(self.uri, cv2.CAP_FFMPEG, params)
+        elif self.is_file and params:
+            cap = cv2.VideoCapture(self.uri, cv2.CAP_FFMPEG, params)
+            if not cap.isOpened():  # an OpenCV built without FFmpeg: its other backends, defaults
+                cap = cv2.VideoCapture(target)
         else:
             cap = cv2.VideoCapture(target)
         if not cap.isOpened():
@@ -88,7 +101,14 @@ class OpenCvSource:
         self._file_fps = float(cap.get(cv2.CAP_PROP_FPS) or 0.0) or self._fps or 10.0
         self._cap = cap
         self._index = 0
-        self._t0 = self._clock()
+        self._t0 = self._ts0 = self._clock()
+        self._first = 0
+        if self.is_file and self._last is not None:
+            # A file played again (source.exit_at_end = false, e.g. `bench daemon --duration`) goes
+            # on as one stream: frame numbers and media time carry on from its last frame instead of
+            # starting again (time going back would confuse the tracker's end_after_s and cooldown_s).
+            self._first = self._last[0] + 1
+            self._ts0 = max(self._ts0, self._last[1] + 1.0 / self._file_fps)
 
     def read(self) -> Frame:
         if self._cap is None:
@@ -103,11 +123,13 @@ class OpenCvSource:
             if self.is_file:
                 raise EndOfStream(f"{self.uri}: end of video")
             raise SourceError(f"{self.uri}: no frame (camera gone?)")
-        index = self._index
+        n = self._index
         self._index += 1
+        index = self._first + n
+        ts = self._ts0 + n / self._file_fps if self.is_file else self._clock()
+        self._last = (index, ts)
         if image.ndim not in (2, 3) or image.size == 0:
             raise BadFrame(f"{self.uri}: frame {index} has shape {image.shape}")
-        ts = self._t0 + index / self._file_fps if self.is_file else self._clock()
         if self._lores is None:
             return Frame(image=image, index=index, timestamp=ts, source=self.name)
         # As picamera2's lores stream: the costly search runs on a quarter of the pixels, and

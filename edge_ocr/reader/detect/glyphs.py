@@ -59,14 +59,19 @@ def glyph_candidates(gray: np.ndarray, p: LineParams) -> list[tuple[np.ndarray, 
     contrast in absolute terms but plenty relative to their surroundings.
     """
     block = int(p.block_factor * p.min_h) | 1
+    # In place where the same values allow it: each float plane is 0.9 MiB at 640x360, and the
+    # daemon's peak memory is set while this runs (four planes alive instead of seven; same result).
     g = gray.astype(np.float32)
     mean = cv2.blur(g, (block, block))
-    var = cv2.sqrBoxFilter(g, cv2.CV_32F, (block, block)) - mean * mean
-    std = cv2.sqrt(np.maximum(var, 0.0))
-    diff = g - mean
+    var = cv2.sqrBoxFilter(g, cv2.CV_32F, (block, block))
+    np.subtract(var, mean * mean, out=var)
+    std = cv2.sqrt(np.maximum(var, 0.0, out=var), dst=var)
+    diff = np.subtract(g, mean, out=g)
+    del mean, var
+    off = np.empty_like(std)
     out = []
     for k in p.offsets:
-        off = np.maximum(std * k, np.float32(p.min_offset))
+        np.maximum(np.multiply(std, k, out=off), np.float32(p.min_offset), out=off)
         out.append((_shape_filter(cv2.compare(diff, -off, cv2.CMP_LT), p), True))
         out.append((_shape_filter(cv2.compare(diff, off, cv2.CMP_GT), p), False))
     return out
