@@ -117,7 +117,9 @@ def plot(cms: dict[str, np.ndarray], path: Path, labels: str = PLATE_LABELS) -> 
     plt.close(fig)
 
 
-def write_card_section(card_dir: Path, results: dict[str, dict[str, Any]], png: Path | None) -> None:
+def write_card_section(
+    card_dir: Path, results: dict[str, dict[str, Any]], png: Path | None, note: str = ""
+) -> None:
     """Put the pair table into card.json (metrics.confusion_pairs) and MODEL_CARD.md (replacing an older one)."""
     card_path = card_dir / "card.json"
     card = json.loads(card_path.read_text())
@@ -133,7 +135,7 @@ def write_card_section(card_dir: Path, results: dict[str, dict[str, Any]], png: 
     ]
     if png is not None:
         lines += ["", f"![confusion matrices]({png.name})"]
-    lines += ["", *pair_table(results), ""]
+    lines += ["", *pair_table(results), ""] + ([note, ""] if note else [])
     md_path.write_text(text + "\n" + "\n".join(lines))
 
 
@@ -164,6 +166,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--png", type=Path, default=None)
     p.add_argument("--json", type=Path, default=None)
     p.add_argument("--card", type=Path, default=None, help="model folder whose card gets the pair table")
+    p.add_argument("--note", default="", help="a paragraph under the table in MODEL_CARD.md")
     a = p.parse_args(argv)
     test = heldout_test(a.data, a.cache)
     results = {}
@@ -180,7 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         a.json.parent.mkdir(parents=True, exist_ok=True)
         a.json.write_text(json.dumps(plain, indent=1))
     if a.card is not None:
-        write_card_section(a.card, results, a.png)
+        write_card_section(a.card, results, a.png, a.note)
     return 0
 
 
