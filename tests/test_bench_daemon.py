@@ -100,6 +100,7 @@ def test_config_written_for_the_daemon_is_valid(tmp_path: Path) -> None:
         and cfg.reader.detector == "lines"
     )
     assert cfg.mqtt.enabled and cfg.mqtt.port == 1883 and cfg.crops.enabled
+    assert cfg.mqtt.client_id.startswith("edge-ocr-bench-") and cfg.mqtt.client_id.endswith("-out")
     assert cfg.daemon.trace.endswith("trace.csv") and cfg.log.stats
 
 

@@ -87,7 +87,11 @@ def write_config(run: DaemonRun) -> Path:
         host, _, port = run.mqtt.rpartition(":")
         if not host or not port.isdigit():
             raise ConfigError(f"--mqtt: expected HOST:PORT, got {run.mqtt!r}")
+        # A client id of its own: two benches on one broker with the same id (edge-ocr-<camera>)
+        # take the session from each other, and both reconnect again and again.
+        client = f"edge-ocr-bench-{os.getpid()}-{run.out.name}"
         lines += ["[mqtt]", "enabled = true", f"host = {_toml_str(host)}", f"port = {port}"]
+        lines += [f"client_id = {_toml_str(client)}"]
         lines += ["[spool]", f"path = {_toml_str(str((run.out / 'spool.sqlite3').resolve()))}"]
     if run.crops:
         lines += ["[crops]", "enabled = true", f"dir = {_toml_str(str((run.out / 'crops').resolve()))}"]
