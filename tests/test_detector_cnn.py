@@ -192,3 +192,18 @@ def test_training_window_keeps_a_plate_whole() -> None:
         assert len(b) <= 1  # the two plates never fit one window
         whole += any(w == 40 and h == 12 and 0 <= x <= 120 and 0 <= y <= 84 for x, y, w, h in b)
     assert whole >= 30
+
+
+def test_card_lineage_follows_init(tmp_path: Path) -> None:
+    """convert/detector/card.lineage: each run's train_config.json names its init; oldest first."""
+    from convert.detector.card import lineage
+
+    base = {"width": 320, "height": 192, "batch": 16, "lr": 0.003, "seconds": 600.0, "steps_done": 10}
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "a" / "train_config.json").write_text(json.dumps({**base, "init": None}))
+    (tmp_path / "b" / "train_config.json").write_text(json.dumps(
+        {**base, "box": "ltrb", "patch_w": 160, "patch_h": 96, "init": str(tmp_path / "a" / "final.weights.h5")}))
+    runs = lineage(tmp_path / "b")
+    assert [(r["run"], r["box"], r["train_size"], r["minutes"]) for r in runs] == [
+        ("a", "center", "320x192", 10), ("b", "ltrb", "160x96", 10)]

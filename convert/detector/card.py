@@ -121,6 +121,20 @@ def comparison(work: Path) -> dict[str, Any]:
     return res
 
 
+def lineage(work: Path) -> list[dict[str, Any]]:
+    """The training runs this one continues, oldest first (each run's train_config.json names its init)."""
+    runs: list[dict[str, Any]] = []
+    conf = work / "train_config.json"
+    while conf.exists() and len(runs) < 10:
+        c = json.loads(conf.read_text())
+        size = f"{c.get('patch_w') or c['width']}x{c.get('patch_h') or c['height']}"
+        runs.insert(0, {"run": conf.parent.name, "box": c.get("box", "center"), "steps": c.get("steps_done"),
+                        "batch": c["batch"], "train_size": size, "lr": c["lr"], "minutes": round(c["seconds"] / 60)})
+        init = c.get("init")
+        conf = Path(init).parent / "train_config.json" if init else Path("/nonexistent")
+    return runs
+
+
 def write(cfg: Any, data_dir: Path, out: Path, work: Path, quick: bool) -> dict[str, Any]:
     """Measure every file, choose the threshold, write card.json, MODEL_CARD.md and the PR plot."""
     (out / "card.json").write_text(json.dumps(skeleton(cfg, out, 0.3), indent=1))
@@ -136,7 +150,7 @@ def write(cfg: Any, data_dir: Path, out: Path, work: Path, quick: bool) -> dict[
                     "strict": {"threshold": strict, "rule": "lowest >= F1 threshold with <= 0.05 false proposals "
                                "per frame on the training half of negatives/", "tflite_int8": summaries(
                                    {"tflite_int8": recs["tflite_int8"]}, strict)["tflite_int8"]}},
-        "training": {**json.loads((work / "train_config.json").read_text()),
+        "training": {**json.loads((work / "train_config.json").read_text()), "lineage": lineage(work),
                      "heldout_photos": len(held), "heldout_rule": f"md5(stem) % 100 < {data.HELDOUT_PCT}",
                      "negatives_rule": "md5(file name) % 2: half 0 used in training, half 1 never seen"},
         "export": json.loads((work / "export.json").read_text()) if (work / "export.json").exists() else {},

@@ -61,17 +61,35 @@ def _comparison(card: dict[str, Any]) -> list[str]:
     return rows
 
 
+BOXES = {"center": "box from the peak cell's offset and size",
+         "ltrb": "box from the peak cell's centre and its four predicted edge distances"}
+LOSSES = {"center": "L1 on offsets and sqrt sizes at the centre cell",
+          "ltrb": "at every cell near a plate's centre (weighted by the heat target there) 1 - IoU of the "
+                  "predicted and true boxes (closed form around the cell's centre, as in FCOS) + L1 on the sqrt distances"}
+
+
+def _lineage(runs: list[dict[str, Any]]) -> list[str]:
+    if len(runs) < 2:
+        return []
+    rows = ["Runs this network continues (each starts from the previous run's weights; a change of box encoding "
+            "re-initialises only the box head):", "", "| run | box encoding | steps | batch | trained at | lr | minutes |",
+            "|---|---|---|---|---|---|---|"]
+    rows += [f"| {r['run']} | {r['box']} | {r['steps']} | {r['batch']} | {r['train_size']} | {r['lr']} | {r['minutes']} |"
+             for r in runs]
+    return [*rows, ""]
+
+
 def write_markdown(card: dict[str, Any], path: Path) -> None:
     det, tr = card["detector"], card["training"]
     by = card["metrics"]["by_file"]["tflite_int8"]
     keys = [k for k in by if k.startswith("heldout/")] + ["romania-dashcam", "bangladesh-dhaka", "negatives/half0",
                                                            "negatives/half1"]
     lines = [
-        "# plate-detector: a learned int8 licence-plate detector (CenterNet-style, anchor-free)",
+        "# plate-detector: a learned int8 licence-plate detector (CenterNet/FCOS-style, anchor-free)",
         "",
         f"Input {det['input_width']}x{det['input_height']}x{det['channels']} (letterboxed frame, {det['letterbox']}); "
         f"output stride {det['stride']}: {det['output']}. Decoding (edge_ocr/reader/detect/cnn.py): 3x3 peak "
-        "picking on the heatmap, box from offset and size, greedy NMS (IoU 0.3), best first.",
+        f"picking on the heatmap, {BOXES[det.get('box', 'center')]}, greedy NMS (IoU 0.3), best first.",
         f"Score threshold **{det['threshold']:.3f}**, chosen as the best F1 (any-proposal recall x precision) on the "
         "held-out training photos with the int8 TFLite file; never on bench/ or the evaluation-only sets.",
         "",
@@ -115,10 +133,15 @@ def write_markdown(card: dict[str, Any], path: Path) -> None:
         f"{tr.get('steps_done')} steps of batch {tr['batch']} in {tr['seconds'] / 60:.0f} min on one CPU thread; Adam, "
         f"lr {tr['lr']} cosine to 1 %; batches mix {tr['p_real']:.0%} real photos, {tr['p_synth']:.0%} composites "
         f"({tr['composites']}), the rest training-half negatives; random zoom 0.6-2.5x, crop, flip, colour, "
-        "low light, blur, noise, JPEG. BatchNorm statistics recomputed after training. Loss: CenterNet focal "
-        "loss on the heatmap + L1 on offsets and sqrt sizes.",
+        "low light, blur, noise, JPEG. BatchNorm statistics recomputed after training (on whole letterboxed views). "
+        f"Loss: CenterNet focal loss on the heatmap + {LOSSES[tr.get('box', 'center')]}."
+        + (f" Trained on {tr['patch_w']}x{tr['patch_h']} windows of each letterboxed view (4 in 5 around a plate): "
+           "4x fewer pixels per example; the network is fully convolutional and runs at the full input size."
+           if tr.get("patch_w") else ""),
         "",
-        "Retrain: `python -m convert.detector all --data ../shared/data --out models/plate-detector --budget-s 4400`; "
+        *_lineage(tr.get("lineage") or []),
+        "Retrain: `python -m convert.detector all --data ../shared/data --out models/plate-detector --budget-s 4400` "
+        "(then, for each later run above, `train --init <previous>/final.weights.h5` with its settings); "
         "evaluate: `python -m edge_ocr.bench.detector ../shared/data/bench/endtoend-us --plot pr.png`.",
         "",
         "![precision-recall](pr_curve.png)",

@@ -192,7 +192,8 @@ def train(cfg: TrainConfig, data_dir: Path, out: Path, quick: bool = False, init
         model = full
     recompute_bn(model, stream)
     model.save_weights(str(out / "final.weights.h5"))
-    (out / "train_config.json").write_text(json.dumps({**asdict(cfg), "train_photos": len(train_set),
+    (out / "train_config.json").write_text(json.dumps({**asdict(cfg), "init": str(init) if init else None,
+                                                       "train_photos": len(train_set),
                                                        "negatives_train_half": len(negs),
                                                        "steps_done": len(hist), "seconds": time.time() - t0}, indent=1))
     return model
