@@ -36,6 +36,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--calib", type=int, default=1000, help="training lines used to calibrate int8")
+    p.add_argument("--model-version", type=int, default=1, help="card version")
     p.add_argument("--quick", action="store_true", help="tiny run (seconds) for tests")
     a = p.parse_args(argv)
     if a.quick:
@@ -107,7 +108,7 @@ def stage_export(a: argparse.Namespace) -> None:
 def stage_card(a: argparse.Namespace) -> None:
     from convert.sequence.card import write
 
-    write(a.work, a.out, a.data, quick=a.quick, argv=sys.argv[1:])
+    write(a.work, a.out, a.data, quick=a.quick, argv=sys.argv[1:], version=a.model_version)
 
 
 def stage_crops(a: argparse.Namespace) -> None:

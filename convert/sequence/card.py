@@ -150,7 +150,7 @@ def build_card(
     }
 
 
-def write(work: Path, out: Path, data_dir: Path, quick: bool, argv: list[str]) -> None:
+def write(work: Path, out: Path, data_dir: Path, quick: bool, argv: list[str], version: int = 1) -> None:
     """Measure WORK's exported files, copy the int8 ones to OUT, write card.json + MODEL_CARD.md."""
     from convert.sequence.card_md import model_card_md
 
@@ -191,6 +191,9 @@ def write(work: Path, out: Path, data_dir: Path, quick: bool, argv: list[str]) -
     }
     data = {"counts": counts(real + held, lines_n), "licences": LICENCES}
     card = build_card(out, metrics, training, data)
+    card["version"] = version
+    if (work / "notes.md").exists():  # what this version changed and why, written by hand
+        card["notes"] = (work / "notes.md").read_text(encoding="utf-8")
     (out / "card.json").write_text(json.dumps(card, indent=1))
     (out / "MODEL_CARD.md").write_text(model_card_md(card))
     print(json.dumps(metrics, indent=1))

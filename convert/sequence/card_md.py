@@ -86,6 +86,7 @@ def model_card_md(card: dict[str, Any]) -> str:
         f"Split: {card['metrics']['split']} (by plate string: one plate never in both).",
         "",
         *fusion_lines(card["metrics"].get("fusion")),
+        *([card["notes"].rstrip(), ""] if card.get("notes") else []),
         "## Data",
         "",
         "| source | train | held-out | licence |",

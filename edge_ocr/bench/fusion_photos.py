@@ -110,13 +110,17 @@ def main(argv: list[str] | None = None) -> int:
         if a.rule
         else {}
     )
-    res: dict[str, Any] = {"half": a.half, "detector": "auto", "rule": rule}
+    res: dict[str, Any] = {"half": a.half, "every": step, "detector": "auto"}
+    if a.json and a.json.is_file():  # a reader already measured on the same frames is kept
+        old = json.loads(a.json.read_text())
+        res.update({k: v for k, v in old.items() if old.get("half") == a.half and old.get("every") == step})
+    res["rule"] = rule
     for name in a.readers.split(","):
         params = FusionParams(reader=name, **(rule if name == "fused" else {}))
         res[name] = measure(Reader(fusion=params), photos, negs)
         print(name, json.dumps(res[name]), flush=True)
-    if a.json:
-        a.json.write_text(json.dumps(res, indent=1))
+        if a.json:
+            a.json.write_text(json.dumps(res, indent=1))
     return 0
 
 

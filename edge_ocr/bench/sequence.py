@@ -76,18 +76,26 @@ class Row:
     added_cpu_ms: float  # CPU time of read + scoring the candidates (fusion's added cost)
 
 
-def collect(seq: SequenceReader, contour: Any, crops: Sequence[Crop]) -> list[Row]:
-    """Read every crop with both readers (contour may be None: sequence only)."""
+Contour = dict[str, tuple[str, list[tuple[str, float]]]]  # path -> (plate, N-best) of the contour reader
+
+
+def collect(
+    seq: SequenceReader, contour: Any, crops: Sequence[Crop], known: Contour | None = None
+) -> list[Row]:
+    """Read every crop with both readers (contour may be None: sequence only). `known` holds contour
+    reads by path (they do not depend on the sequence model): used when there, filled when not."""
     rows = []
+    known = {} if known is None else known
     for c in crops:
         img = cv2.imread(str(c.path), cv2.IMREAD_COLOR)
         if img is None:
             continue
-        plate, cands = "", []
-        if contour is not None:
+        plate, cands = known.get(str(c.path), ("", []))
+        if contour is not None and str(c.path) not in known:
             pr = contour.read_crop(img)
             if pr is not None:
                 plate, cands = pr.plate, [(k.plate, float(k.confidence)) for k in pr.candidates]
+            known[str(c.path)] = (plate, cands)
         t0, c0 = time.perf_counter(), time.process_time()
         read = seq.read(img, c.rows)
         ms = (time.perf_counter() - t0) * 1e3
