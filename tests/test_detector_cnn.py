@@ -27,9 +27,10 @@ from edge_ocr.types import Box
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = ROOT / "models" / "plate-detector"
 DATA = Path(os.environ.get("EDGE_OCR_DATA", ROOT.parent / "shared" / "data"))
-# bench/endtoend-us first-proposal recall at the card threshold, int8 LiteRT: 20.3 % measured (MODEL_CARD.md);
+# bench/endtoend-us first-proposal recall at the card threshold, int8 LiteRT: 67.1 % measured for v2
+# (python -m edge_ocr.bench.detector; v1: 20.3 %);
 # the floor sits a few points below so that only a real regression fails.
-BENCH_FIRST_FLOOR = 0.17
+BENCH_FIRST_FLOOR = 0.62
 
 needs_model = pytest.mark.skipif(not (MODEL / "card.json").exists(), reason="models/plate-detector not built")
 

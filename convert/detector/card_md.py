@@ -122,7 +122,8 @@ def write_markdown(card: dict[str, Any], path: Path) -> None:
         "## Input size and colour: measured comparison",
         "",
         "Held-out training photos, int8 TFLite, threshold chosen per row on them. `final weights @ WxH`: the final "
-        "network (fully convolutional, trained at the shipped size with 0.6-2.5x zoom) exported at each input size; "
+        "network (fully convolutional, trained on views letterboxed to the shipped size, 0.6-2.5x zoom) exported at "
+        "each input size; "
         "`cmp_*`: two equal short training runs (300 steps of batch 8, same seed and schedule) per size, too short to "
         "learn plates, kept only as a record.",
         "",
