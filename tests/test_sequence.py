@@ -117,6 +117,16 @@ def test_keep_makes_the_sequence_model_beat_the_contour_choice_by_a_margin() -> 
     assert fuse(cands, strong, weight=1.0, absent=-9.0, keep=4.0)[0] == "AB0"
 
 
+def test_length_keeps_only_candidates_of_that_length() -> None:
+    b = len(ALPHABET)
+    ids = [ALPHABET.index(c) for c in "AB0"]
+    logp = frames([ids[0], b, ids[1], b, ids[2], b], b + 1, sure=8.0)
+    cands = [("AB", 0.6), ("XY", 0.3)]
+    assert fuse(cands, logp, weight=1.0, absent=-3.0)[0] == "AB0"  # the longer best path wins
+    assert fuse(cands, logp, weight=1.0, absent=-3.0, length=2)[0] == "AB"  # a frame's rule
+    assert fuse(cands, logp, weight=1.0, absent=-9.0, length=5) == ("", 0.0)
+
+
 def test_two_row_input_is_side_by_side() -> None:
     img = np.full((60, 80), 255, np.uint8)
     img[:30, :] = 0

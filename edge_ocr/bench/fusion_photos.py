@@ -97,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--half", type=int, default=1, choices=(0, 1), help="negatives half (0 choose, 1 report)")
     p.add_argument("--readers", default="contour,fused")
     p.add_argument("--rule", default="", help="weight,absent,keep for fused (default: the card's)")
+    p.add_argument("--any-length", action="store_true", help="fused: frames without the same-length rule")
     p.add_argument("--every", type=int, default=1, help="every Nth photo and negative only (a quick check)")
     p.add_argument("--json", type=Path, default=None)
     a = p.parse_args(argv)
@@ -116,9 +117,12 @@ def main(argv: list[str] | None = None) -> int:
         res.update({k: v for k, v in old.items() if old.get("half") == a.half and old.get("every") == step})
     res["rule"] = rule
     for name in a.readers.split(","):
-        params = FusionParams(reader=name, **(rule if name == "fused" else {}))
-        res[name] = measure(Reader(fusion=params), photos, negs)
-        print(name, json.dumps(res[name]), flush=True)
+        params = FusionParams(
+            reader=name, frame_same_length=not a.any_length, **(rule if name == "fused" else {})
+        )
+        key = name + ("-any-length" if name == "fused" and a.any_length else "")
+        res[key] = measure(Reader(fusion=params), photos, negs)
+        print(key, json.dumps(res[key]), flush=True)
         if a.json:
             a.json.write_text(json.dumps(res, indent=1))
     return 0

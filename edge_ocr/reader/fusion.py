@@ -26,22 +26,28 @@ from edge_ocr.types import PlateCandidate
 
 READERS = ("auto", "fused", "contour", "sequence")
 
-#: Why `auto` does not fuse on whole frames yet: there the fused confidence (the winner's share of the
-#: candidates' combined scores) is high for texture read as a plate too, so plate-free frames gave
-#: 1.10 false plates each against the contour reader's 0.42 (negatives/, 300 frames). On held-out
-#: plate crops fusion is the better reader (us-nyc-crops 88.5 % vs 52.1 %, br-crops 76.3 % vs 62.4 %).
-AUTO_FRAMES = False
+#: `auto` fuses on whole frames too (session 7). The first rule did not: there the fused confidence (the
+#: winner's share of the candidates' combined scores) is high for texture read as a plate, so plate-free
+#: frames gave 1.10 false plates each against the contour reader's 0.42. Now, in a frame, the read keeps
+#: the contour reader's confidence and only candidates as long as its first read compete. Chosen on held-
+#: out crops composited into the choosing half of negatives/ (edge_ocr.bench.fusion_photos --half 0):
+#: first read 40.9 -> 51.6 %, false plates per plate-free frame 0.415 -> 0.390; bench/endtoend-us,
+#: measured after: first read 61.7 -> 63.1 %, negatives 0.42 -> 0.43 per frame (126 -> 129 of 300).
+AUTO_FRAMES = True
 
 
 @dataclass(frozen=True)
 class FusionParams:
-    # auto: fused on plate crops when models/plate-seq is installed, the contour reader alone on whole
-    # frames (see AUTO_FRAMES); contour: the character reader alone; sequence: the CTC model's own
+    # auto: fused when models/plate-seq is installed (on whole frames only while AUTO_FRAMES is on);
+    # fused: always; contour: the character reader alone; sequence: the CTC model's own
     # reading (the contour reader still finds and checks the line)
     reader: str = "auto"
     weight: float | None = None  # None: the card's
     absent: float | None = None  # contour log-score of a best path the contour reader did not propose
     keep: float | None = None  # log-score bonus of the contour reader's first choice (None: the card's)
+    # in a frame only candidates as long as the contour reader's first read compete: a longer best path
+    # turned texture the contour reader had read too short to be a plate into "plates" (negatives)
+    frame_same_length: bool = True
 
 
 def make_stage(
@@ -89,7 +95,8 @@ class SequenceStage:
                 return line
             return LineRead(line.chars, [(PlateCandidate(seq.text, seq.confidence, False), region)])
         cands = [(c.plate, c.confidence) for c, _ in line.ranked]
-        plate, share = fuse(cands, seq.logp, self.weight, self.absent, self.model.alphabet, self.keep)
+        length = len(cands[0][0]) if detected and self.params.frame_same_length else None
+        plate, share = fuse(cands, seq.logp, self.weight, self.absent, self.model.alphabet, self.keep, length)
         # In a frame, whether a region is a plate at all stays the contour reader's call (its first
         # candidate's confidence): the fused share is high for texture too (see AUTO_FRAMES).
         conf = line.ranked[0][0].confidence if detected else share

@@ -162,6 +162,7 @@ def fuse(
     absent: float,
     alphabet: str = ALPHABET,
     keep: float = 0.0,
+    length: int | None = None,
 ) -> tuple[str, float]:
     """Pick the plate among the contour reader's N-best and the sequence model's own best path.
 
@@ -170,7 +171,7 @@ def fuse(
     path, when the contour reader did not propose it, gets `absent` as its contour log-score. Two
     independent readers rarely make the same mistake, so the product of their likelihoods ranks
     candidates better than either alone. Returns (plate, softmax share of its score among the
-    candidates).
+    candidates). `length`: only texts of that many characters compete (a frame's rule, fusion.py).
     """
     texts = [c for c, _ in candidates]
     base = [float(np.log(max(p, 1e-9))) for _, p in candidates]
@@ -184,6 +185,10 @@ def fuse(
         return "", 0.0
     ll = np.maximum(ctc_log_likelihoods(logp, texts, alphabet), -1e4)
     score = np.array(base) + weight * ll
+    if length is not None:
+        score[[len(t) != length for t in texts]] = -np.inf
+        if not np.isfinite(score).any():
+            return "", 0.0
     share = np.exp(score - score.max())
     i = int(score.argmax())
     return texts[i], float(share[i] / share.sum())
