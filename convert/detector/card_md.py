@@ -14,7 +14,6 @@ DATA = """| data | use here | licence (from ../shared/data READMEs) |
 | negatives/, half 1 | evaluation only (never seen) | AGPL-3.0 |
 | synthetic composites (edge_ocr.synth plates, fonts from ../shared/fonts) | training | generated here |
 | scenes/romania-dashcam (267), scenes/bangladesh-dhaka (100) | evaluation only, never trained or tuned on | MIT; none stated |
-| bench/endtoend-us (222 US photos, ~1280x720) | never read by convert/; measured by `edge-ocr`'s bench tool only | AGPL-3.0 (openalpr/benchmarks) |
 """
 
 COLS = ("first_recall", "any_recall", "precision", "false_per_frame")
@@ -91,7 +90,7 @@ def write_markdown(card: dict[str, Any], path: Path) -> None:
         f"output stride {det['stride']}: {det['output']}. Decoding (edge_ocr/reader/detect/cnn.py): 3x3 peak "
         f"picking on the heatmap, {BOXES[det.get('box', 'center')]}, greedy NMS (IoU 0.3), best first.",
         f"Score threshold **{det['threshold']:.3f}**, chosen as the best F1 (any-proposal recall x precision) on the "
-        "held-out training photos with the int8 TFLite file; never on bench/ or the evaluation-only sets.",
+        "held-out training photos with the int8 TFLite file; never on the benchmark or the evaluation-only sets.",
         "",
         "## Data and licences",
         "",
@@ -143,7 +142,7 @@ def write_markdown(card: dict[str, Any], path: Path) -> None:
         *_lineage(tr.get("lineage") or []),
         "Retrain: `python -m convert.detector all --data ../shared/data --out models/plate-detector --budget-s 4400` "
         "(then, for each later run above, `train --init <previous>/final.weights.h5` with its settings); "
-        "evaluate: `python -m edge_ocr.bench.detector ../shared/data/bench/endtoend-us --plot pr.png`.",
+        "benchmark figures come from `python -m edge_ocr.bench.detector` (README), never from convert/.",
         "",
         "![precision-recall](pr_curve.png)",
         "",
