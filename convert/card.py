@@ -106,8 +106,8 @@ def _pct(v: float) -> str:
     return f"{100 * v:.2f} %"
 
 
-def files_and_data(card: dict[str, Any]) -> list[str]:
-    """The Files, Training and Data sections every model card ends with (plate-chars and chars62)."""
+def files_and_training(card: dict[str, Any], indent: int = 2) -> list[str]:
+    """The Files and Training sections of a model card: file sizes and hashes, the training record."""
     return [
         "## Files",
         "",
@@ -118,8 +118,15 @@ def files_and_data(card: dict[str, Any]) -> list[str]:
         "## Training",
         "",
         "```json",
-        json.dumps(card["training"], indent=2),
+        json.dumps(card["training"], indent=indent),
         "```",
+    ]
+
+
+def files_and_data(card: dict[str, Any]) -> list[str]:
+    """The Files, Training and Data sections every model card ends with (plate-chars and chars62)."""
+    return [
+        *files_and_training(card),
         "",
         "## Data and licences",
         "",

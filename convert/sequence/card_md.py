@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from convert.card import files_and_training
+
 FORMATS = ("tflite_int8", "tflite_float", "onnx_int8", "onnx_float")
 
 
@@ -61,7 +63,6 @@ def fusion_lines(f: dict[str, Any] | None) -> list[str]:
 
 def model_card_md(card: dict[str, Any]) -> str:
     h = card["metrics"]["heldout"]
-    files = [f"| {e['path']} | {e['bytes']} | `{e['sha256'][:16]}…` |" for e in card["files"].values()]
     data = [
         f"| {s} | {c['train']} | {c['test']} | {card['data']['licences'].get(s, 'see data README')} |"
         for s, c in sorted(card["data"]["counts"].items())
@@ -95,17 +96,7 @@ def model_card_md(card: dict[str, Any]) -> str:
         "",
         "Never trained, calibrated or tuned on ../shared/data/bench/. int8 calibration: training lines only.",
         "",
-        "## Files",
-        "",
-        "| file | bytes | sha256 |",
-        "|---|---|---|",
-        *files,
-        "",
-        "## Training",
-        "",
-        "```json",
-        json.dumps(card["training"], indent=1),
-        "```",
+        *files_and_training(card, indent=1),
         "",
     ]
     return "\n".join(out)
