@@ -13,13 +13,21 @@ import pytest
 from test_daemon import folder_with_frames, plate_read
 
 from edge_ocr.daemon.config import Config, DaemonConfig, LogConfig, SourceConfig, TrackerConfig
-from edge_ocr.daemon.follow import Follower, FrameWork, RegionReader, at_edge, split_regions
+from edge_ocr.daemon.follow import (
+    REFRESH_FRAMES,
+    Follower,
+    FrameWork,
+    RegionReader,
+    at_edge,
+    carry,
+    split_regions,
+)
 from edge_ocr.daemon.notify import Notifier
 from edge_ocr.daemon.runner import Runner
 from edge_ocr.daemon.sinks.log import JsonLinesSink
 from edge_ocr.daemon.sources import make_source
 from edge_ocr.daemon.track import PlateTracker
-from edge_ocr.reader.pipeline import Reader
+from edge_ocr.reader.pipeline import Proposed, Reader
 from edge_ocr.synth import render_plate, render_scene
 from edge_ocr.types import Box, PlateRead, PlateRegion
 
@@ -223,3 +231,69 @@ def test_malloc_tuning_on_glibc() -> None:
         pytest.skip("mallopt is glibc's")
     assert tune_malloc(arenas=2)
     trim()
+
+
+def test_propose_then_refine_is_detect(plate_model_dir: Path) -> None:
+    """The learned detector in two steps gives the regions of `detect`; the line finder has no
+    cheaper first step (propose: None)."""
+    rng = np.random.default_rng(3)
+    plates = [render_plate(t, rng, style="us", height=110) for t in ("KTR4829", "HWP7316")]
+    scene = render_scene(plates, rng, size=(1280, 720))
+    small = cv2.resize(scene.image, (640, 360), interpolation=cv2.INTER_AREA)
+    reader = Reader(plate_model_dir, region="us", detector="cnn")
+    for lores in (None, small):
+        whole = reader.detect(scene.image, lores)
+        proposed = reader.propose(scene.image, lores)
+        assert proposed is not None and len(proposed) == len(whole) >= 1
+        assert all(p.box.x2 <= 1280 and p.box.y2 <= 720 for p in proposed)  # frame pixels
+        parts = reader.refine(scene.image, proposed, lores)
+        assert [(r.box, r.corners, r.crop.shape) for r in parts] == [
+            (r.box, r.corners, r.crop.shape) for r in whole
+        ]
+        assert reader.last_timings["detect"] > 0
+    assert Reader(plate_model_dir, detector="lines").propose(scene.image) is None
+
+
+class TwoStepStub(RegionStub):
+    """One learned box per frame at x = the frame's mean grey; its row lies 5 px inside it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.refined: list[int] = []  # x of every box refined
+
+    def propose(self, image: np.ndarray, detect_image: np.ndarray | None = None) -> list[Proposed]:
+        x = int(image.mean())
+        return [Proposed(Box(x, 45, 110, 35), 0.9, x)]
+
+    def refine(
+        self, image: np.ndarray, proposed: Sequence[Proposed], detect_image: np.ndarray | None = None
+    ) -> list[PlateRegion]:
+        self.refined.extend(p.raw for p in proposed)
+        return [region(p.box.x + 5, 50, 100, 25) for p in proposed]
+
+
+def test_followed_plates_are_carried_not_refined() -> None:
+    """A settled plate's learned box is carried from frame to frame (its row moved with it) and only
+    refined again every REFRESH_FRAMES; the row a read needs is always refined."""
+    reader = TwoStepStub()
+    tracker = PlateTracker(TrackerConfig(min_frames=2, require_motion=False, end_after_s=5.0))
+    follower = Follower(reader, tracker, TrackerConfig(follow_after=1, edge_px=-1))
+    assert follower.two_step
+    works = []
+    for i in range(40):
+        frame = np.full((720, 1280, 3), 100 + 3 * i, np.uint8)  # the plate moves 3 px per frame
+        reads, work = follower.reads(frame, None, i / 30)
+        tracker.update(reads, i / 30)
+        works.append(work)
+    assert reader.read_counts == [1, 1, 1]  # read until settled (new + one agreeing read)
+    assert reader.refined[:3] == [100, 103, 106]  # every box that was read was refined first
+    # then followed: refined once when the carried box is REFRESH_FRAMES old, not 37 times
+    assert len(reader.refined) == 3 + 37 // (REFRESH_FRAMES + 1)
+    assert sum(w.followed for w in works if w) == 37
+    ((_tid, box),) = tracker.settled(1)
+    assert box == Box(100 + 3 * 39 + 5, 50, 100, 25)  # the row carried along: x of the last box + 5
+
+
+def test_carry_moves_and_scales_the_row_with_its_box() -> None:
+    assert carry(Box(105, 50, 100, 25), Box(100, 45, 110, 35), Box(120, 45, 110, 35)) == Box(125, 50, 100, 25)
+    assert carry(Box(105, 50, 100, 25), Box(100, 45, 110, 35), Box(100, 45, 220, 70)) == Box(110, 55, 200, 50)

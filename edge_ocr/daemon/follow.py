@@ -8,7 +8,10 @@ that overlap a settled track only move that track's box, and the rest are read a
 A plate cut by the frame's edge (a vehicle arriving or leaving) is not read either: a part of a plate
 gives a part of its text, and the vehicle is read once it is whole in view. A still region whose
 read found no plate (texture the character-line finder proposes on every frame) is read again
-after `recheck_s`, or as soon as it moves. Nothing is skipped silently: every region is counted as
+after `recheck_s`, or as soon as it moves. With the learned detector (`cnn`) a box is refined to its
+character row (about 5 ms, as much as the network pass) only when it will be read: a box that is
+last frame's box moved carries that box's row along (`carry`), so a followed plate, or a sign
+proposed on every frame, costs the network pass and no more. Nothing is skipped silently: every region is counted as
 read, followed, covered (inside a followed plate: the state name or slogan printed on it), cut by
 the edge, or still, and the counts reach the stats and the trace.
 """
@@ -23,11 +26,14 @@ import numpy as np
 
 from edge_ocr.daemon.config import TrackerConfig
 from edge_ocr.daemon.track import PlateTracker
+from edge_ocr.reader.pipeline import Proposed
 from edge_ocr.reader.rank import RankParams, beside
 from edge_ocr.types import Box, PlateRead, PlateRegion
 
 RANK = RankParams()  # the reader's rule for lettering beside a plate, applied to regions not read
 STILL_IOU = 0.6  # a region overlapping a remembered one this much, without motion, is the same texture
+SAME_IOU = 0.5  # a learned box overlapping last frame's this much is the same plate, moved
+REFRESH_FRAMES = 15  # a box carried forward this many frames is refined again (half a second at 30 fps)
 
 
 @runtime_checkable
@@ -40,6 +46,43 @@ class RegionReader(Protocol):
     def detect(self, image: np.ndarray, detect_image: np.ndarray | None = None) -> list[PlateRegion]: ...
 
     def read_regions(self, image: np.ndarray, regions: Sequence[PlateRegion]) -> list[PlateRead]: ...
+
+
+@runtime_checkable
+class ProposalReader(Protocol):
+    """A RegionReader whose detector can defer refining its boxes (Reader.propose / refine)."""
+
+    def propose(self, image: np.ndarray, detect_image: np.ndarray | None = None) -> list[Proposed] | None: ...
+
+    def refine(
+        self, image: np.ndarray, proposed: Sequence[Proposed], detect_image: np.ndarray | None = None
+    ) -> list[PlateRegion]: ...
+
+
+@dataclass(frozen=True)
+class Carried:
+    """Last frame's learned box, the region refined from it (or carried), and frames since refined."""
+
+    raw: Box
+    region: Box
+    age: int
+
+
+def carry(region: Box, old: Box, new: Box) -> Box:
+    """`region` (refined from the learned box `old`) moved and scaled as `old` became `new`."""
+    fx, fy = new.w / max(old.w, 1), new.h / max(old.h, 1)
+    return Box(
+        int(round(new.x + (region.x - old.x) * fx)),
+        int(round(new.y + (region.y - old.y) * fy)),
+        max(1, int(round(region.w * fx))),
+        max(1, int(round(region.h * fy))),
+    )
+
+
+def box_region(box: Box, score: float) -> PlateRegion:
+    """A carried box as a region to sort (followed, covered, at the edge): no crop, not readable."""
+    x0, y0, x1, y1 = float(box.x), float(box.y), float(box.x2), float(box.y2)
+    return PlateRegion(box, ((x0, y0), (x1, y0), (x1, y1), (x0, y1)), np.zeros((0, 0), np.uint8), score)
 
 
 @dataclass(frozen=True)
@@ -130,6 +173,8 @@ class Follower:
         self.tracker = tracker
         self.cfg = cfg
         self._barren: list[tuple[Box, float]] = []  # still regions read without a plate, until when
+        self.two_step = isinstance(reader, ProposalReader)
+        self._carried: list[Carried] = []  # last frame's learned boxes and their refined regions
 
     def reads(
         self,
@@ -141,16 +186,74 @@ class Follower:
         """This frame's reads for the tracker (settled tracks already moved to their new boxes)."""
         if not self.enabled or self.reader is None:
             return self.frames.read_frame(image, lores), None
-        regions = self.reader.detect(image, lores)
+        proposed = self.reader.propose(image, lores) if isinstance(self.reader, ProposalReader) else None
+        if proposed is None:
+            regions = self.reader.detect(image, lores)
+        else:
+            regions = self._regions(image, lores, proposed)
         settled = self.tracker.settled(self.cfg.follow_after)
         hw = (int(image.shape[0]), int(image.shape[1]))
         to_read, seen, covered, cut = split_regions(regions, settled, self.cfg, hw)
         self.tracker.follow(seen, now, moved)
         fresh = self._not_barren(to_read, now, moved)
+        if proposed is not None:
+            fresh = self._refined(image, lores, proposed, regions, fresh)
         reads = self.reader.read_regions(image, fresh) if fresh else []
         self._remember_barren(fresh, reads, now)
         still = len(to_read) - len(fresh)
         return reads, FrameWork(len(regions), len(fresh), len(seen), covered, cut, still)
+
+    def _regions(
+        self, image: np.ndarray, lores: np.ndarray | None, proposed: list[Proposed]
+    ) -> list[PlateRegion]:
+        """This frame's regions from the learned boxes: a box that is last frame's one moved
+        (`SAME_IOU`) carries that box's refined region along, without a crop; the others are
+        refined now. Only carried regions that are then read get refined (`_refined`): so a
+        followed plate or a lettered sign costs the network pass, not the row search."""
+        assert isinstance(self.reader, ProposalReader)
+        old, used, plan = self._carried, set(), []
+        for p in proposed:
+            best = max(
+                (k for k in range(len(old)) if k not in used and old[k].age < REFRESH_FRAMES),
+                key=lambda k: p.box.iou(old[k].raw),
+                default=None,
+            )
+            if best is not None and p.box.iou(old[best].raw) >= SAME_IOU:
+                used.add(best)
+                plan.append(old[best])
+            else:
+                plan.append(None)
+        new = iter(
+            self.reader.refine(image, [p for p, c in zip(proposed, plan, strict=True) if c is None], lores)
+        )
+        regions = [
+            next(new) if c is None else box_region(carry(c.region, c.raw, p.box), p.score)
+            for p, c in zip(proposed, plan, strict=True)
+        ]
+        self._carried = [
+            Carried(p.box, r.box, 0 if c is None else c.age + 1)
+            for p, c, r in zip(proposed, plan, regions, strict=True)
+        ]
+        return regions
+
+    def _refined(
+        self,
+        image: np.ndarray,
+        lores: np.ndarray | None,
+        proposed: list[Proposed],
+        regions: list[PlateRegion],
+        fresh: list[PlateRegion],
+    ) -> list[PlateRegion]:
+        """The regions to read, the carried ones (no crop) refined now from their learned boxes."""
+        assert isinstance(self.reader, ProposalReader)
+        index = {id(r): i for i, r in enumerate(regions)}
+        todo = [index[id(r)] for r in fresh if r.crop.size == 0]
+        if not todo:
+            return fresh
+        done = dict(zip(todo, self.reader.refine(image, [proposed[i] for i in todo], lores), strict=True))
+        for i, r in done.items():
+            self._carried[i] = Carried(self._carried[i].raw, r.box, 0)
+        return [done.get(index[id(r)], r) for r in fresh]
 
     def _not_barren(
         self, regions: list[PlateRegion], now: float, moved: Callable[[Box], bool] | None

@@ -11,7 +11,7 @@ import edge_ocr.types, errors, preprocess, paths, models and backends, and nothi
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -23,6 +23,22 @@ from edge_ocr.types import PlateRegion
 class PlateDetector(Protocol):
     def detect(self, gray: np.ndarray) -> list[PlateRegion]:
         """Plate proposals in `gray` (BGR accepted), best first."""
+        ...
+
+
+@runtime_checkable
+class TwoStepDetector(Protocol):
+    """A detector whose proposals are cheap and whose refinement is not (`cnn`): a caller that
+    follows plates across frames refines only the boxes it reads (Reader.propose / refine)."""
+
+    def detect(self, gray: np.ndarray) -> list[PlateRegion]: ...
+
+    def propose(self, image: np.ndarray) -> list[Any]:
+        """Boxes (objects with `.box` and `.score`) in `image`'s pixels, best first."""
+        ...
+
+    def refine(self, gray: np.ndarray, proposal: Any) -> PlateRegion:
+        """One proposal of `propose` on the same frame (`gray` of the same size) as a region."""
         ...
 
 

@@ -46,9 +46,14 @@ class CnnLineDetector:
     def detect(self, image: np.ndarray) -> list[PlateRegion]:
         """Refined plate regions, in the CNN's order (its score is each region's score)."""
         gray = to_gray(np.asarray(image))
-        return [self._refine(gray, p) for p in self.cnn.propose(image)]
+        return [self.refine(gray, p) for p in self.propose(image)]
 
-    def _refine(self, gray: np.ndarray, p: Proposal) -> PlateRegion:
+    def propose(self, image: np.ndarray) -> list[Proposal]:
+        """The CNN's boxes alone (the network pass), best first: `detect` without refinement."""
+        return self.cnn.propose(image)
+
+    def refine(self, gray: np.ndarray, p: Proposal) -> PlateRegion:
+        """The character row inside proposal `p` (of the same frame as `gray`), or the box itself."""
         q = self.params
         fh, fw = gray.shape[:2]
         x0, y0 = max(0, int(p.x - q.pad_x * p.w)), max(0, int(p.y - q.pad_y * p.h))
