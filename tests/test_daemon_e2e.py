@@ -37,8 +37,8 @@ PLATES = ["KTR4829", "HWP7316", "MXD5042"]
 MORE_PLATES = ["JVN2618"]
 
 # Runs the CLI in a child process; afterwards reports whether TensorFlow/Keras got imported.
-# With EDGE_OCR_TEST_HANG set, Reader.read_frame and Reader.detect (the daemon's first call per
-# frame when it follows settled plates) block while that file exists (a hung pipeline).
+# With EDGE_OCR_TEST_HANG set, Reader.read_frame, Reader.detect and Reader.propose (the daemon's
+# first call per frame when it follows settled plates) block while that file exists (a hung pipeline).
 LAUNCHER = r"""
 import os, sys, time
 hang = os.environ.get("EDGE_OCR_TEST_HANG")
@@ -52,6 +52,7 @@ if hang:
         return call
     pipeline.Reader.read_frame = hung(pipeline.Reader.read_frame)
     pipeline.Reader.detect = hung(pipeline.Reader.detect)
+    pipeline.Reader.propose = hung(pipeline.Reader.propose)
 from edge_ocr.cli import main
 sys.argv = ["edge-ocr"] + sys.argv[1:]
 try:

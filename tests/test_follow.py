@@ -297,3 +297,14 @@ def test_followed_plates_are_carried_not_refined() -> None:
 def test_carry_moves_and_scales_the_row_with_its_box() -> None:
     assert carry(Box(105, 50, 100, 25), Box(100, 45, 110, 35), Box(120, 45, 110, 35)) == Box(125, 50, 100, 25)
     assert carry(Box(105, 50, 100, 25), Box(100, 45, 110, 35), Box(100, 45, 220, 70)) == Box(110, 55, 200, 50)
+
+
+def test_auto_on_a_stream_is_the_learned_detector_when_installed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from edge_ocr.daemon.runner import stream_detector
+
+    assert stream_detector("auto") == "cnn"  # the shipped models/plate-detector
+    assert stream_detector("lines") == "lines" and stream_detector("cnn") == "cnn"
+    monkeypatch.setenv("EDGE_OCR_MODELS", str(tmp_path))  # a models folder without the detector
+    assert stream_detector("auto") == "lines"
