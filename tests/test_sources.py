@@ -149,6 +149,35 @@ def test_opencv_video_file(tmp_path: Path) -> None:
     assert [f.index for f in frames] == list(range(5))
     assert frames[0].image.shape == (120, 160, 3)
     assert frames[3].timestamp == pytest.approx(1000.3)  # media time, independent of processing speed
+    # every frame held is its own: a pooled buffer is decoded into only when nobody holds it
+    assert [round(float(f.image.mean()) / 10) for f in frames] == [0, 1, 2, 3, 4]
+
+
+def test_opencv_decodes_into_buffers_nobody_holds(tmp_path: Path) -> None:
+    video = tmp_path / "v.avi"
+    write_video(video, 14)
+    src = OpenCvSource(str(video), lores=(80, 60))
+    src.open()
+    first = src.read()
+    assert isinstance(first, CameraFrame) and first.lores is not None
+    held = (first.image.ctypes.data, first.lores.ctypes.data)
+    seen = set()
+    for i in range(1, 10):  # the loop takes a frame, drops it, takes the next
+        f = src.read()
+        assert isinstance(f, CameraFrame) and f.lores is not None
+        assert round(float(f.image.mean()) / 10) == i and f.lores.shape == (60, 80, 3)
+        seen.add((f.image.ctypes.data, f.lores.ctypes.data))
+        pooled = [b for b in src._frames._bufs if b is f.image] + [
+            b for b in src._smalls._bufs if b is f.lores
+        ]
+        assert len(pooled) == 2 or i == 1  # from the third frame on, decoded into pooled buffers
+        del f, pooled
+    assert held not in seen  # the frame still held was never written into
+    assert len(src._frames._bufs) == 2  # the frame held and one that the others take turns in
+    assert round(float(first.image.mean())) == 0
+    view = src.read().image[10:20, 10:20]  # a crop cut from a frame keeps that frame's buffer too
+    assert all(src.read().image.ctypes.data != view.base.ctypes.data for _ in range(2))  # type: ignore[union-attr]
+    src.close()
 
 
 def test_opencv_decoder_threads(tmp_path: Path) -> None:

@@ -2,17 +2,52 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import cv2
+import numpy as np
 
 from edge_ocr.daemon.sources.base import BadFrame, CameraFrame, EndOfStream
 from edge_ocr.errors import SourceError
 from edge_ocr.types import Frame
 
 STREAM_TIMEOUT_MS = 10000
+POOL = 3  # frame buffers decoded into again: the loop's frame, the one being decoded, and a live camera's spare
+
+
+class FramePool:
+    """Frame buffers that the decoder writes into again once nobody holds them.
+
+    A 1280x720 frame is 2.6 MiB (and its small copy 0.7 MiB); allocated anew 30 times a second, glibc
+    takes them from the heap, which fragments (the daemon's peak RSS crept up over half an hour), or,
+    with a fixed mmap threshold, maps and zeroes fresh pages for each (+3-6 ms of CPU per frame,
+    docs/DAEMON.md). A buffer is reused only when no one else holds it — the loop, a crop cut from it,
+    a view — which its reference count tells; otherwise a new one is allocated (and pooled while
+    there is room)."""
+
+    def __init__(self, size: int = POOL) -> None:
+        self.size = size
+        self._bufs: list[np.ndarray] = []
+
+    def spare(self, shape: tuple[int, ...]) -> np.ndarray | None:
+        """A pooled buffer of `shape` that nobody else holds (None: decode into a new one)."""
+        for i in range(len(self._bufs)):
+            # held by the list and by getrefcount's argument only: free
+            if sys.getrefcount(self._bufs[i]) <= 2 and self._bufs[i].shape == shape:
+                return self._bufs[i]
+        return None
+
+    def keep(self, buf: np.ndarray, spare: np.ndarray | None) -> None:
+        """`buf` was filled (in `spare` when it is that one): pool it while there is room."""
+        if buf is spare:
+            return
+        if spare is not None:  # the decoder made a new array (the stream changed size): replace
+            self._bufs = [b for b in self._bufs if b is not spare]
+        if len(self._bufs) < self.size:
+            self._bufs.append(buf)
 
 
 def _is_stream(uri: str) -> bool:
@@ -64,6 +99,9 @@ class OpenCvSource:
         self._first = 0  # index of the file's first frame
         self._last: tuple[int, float] | None = None  # (index, timestamp) of the last frame handed out
         self._file_fps = 0.0
+        self._frames = FramePool()
+        self._smalls = FramePool()
+        self._last_shape: tuple[int, ...] = ()  # the last frame's shape: a pooled buffer must match
 
     def open(self) -> None:
         if self.is_file and not Path(self.uri).is_file():
@@ -118,7 +156,8 @@ class OpenCvSource:
             wait = due - self._clock()
             if wait > 0:
                 self._sleep(wait)
-        ok, image = self._cap.read()
+        spare = self._frames.spare(self._last_shape)
+        ok, image = self._cap.read() if spare is None else self._cap.read(spare)
         if not ok or image is None:
             if self.is_file:
                 raise EndOfStream(f"{self.uri}: end of video")
@@ -130,11 +169,16 @@ class OpenCvSource:
         self._last = (index, ts)
         if image.ndim not in (2, 3) or image.size == 0:
             raise BadFrame(f"{self.uri}: frame {index} has shape {image.shape}")
+        self._frames.keep(image, spare)
+        self._last_shape = image.shape
         if self._lores is None:
             return Frame(image=image, index=index, timestamp=ts, source=self.name)
         # As picamera2's lores stream: the costly search runs on a quarter of the pixels, and
         # the plates found there are cut again from the full frame for reading.
-        small = cv2.resize(image, self._lores, interpolation=cv2.INTER_AREA)
+        shape = (self._lores[1], self._lores[0], *image.shape[2:])
+        into = self._smalls.spare(shape)
+        small = cv2.resize(image, self._lores, dst=into, interpolation=cv2.INTER_AREA)
+        self._smalls.keep(small, into)
         return CameraFrame(image=image, index=index, timestamp=ts, source=self.name, lores=small)
 
     def close(self) -> None:
