@@ -208,3 +208,24 @@ def test_card_lineage_follows_init(tmp_path: Path) -> None:
     runs = lineage(tmp_path / "b")
     assert [(r["run"], r["box"], r["train_size"], r["minutes"]) for r in runs] == [
         ("a", "center", "320x192", 10), ("b", "ltrb", "160x96", 10)]
+
+
+@needs_model
+def test_bench_grey_feeds_the_luma_plane(tmp_path: Path) -> None:
+    """`python -m edge_ocr.bench.detector --grey` measures what picamera2's Y plane gives the detector."""
+    import cv2
+
+    scene = random_scene(np.random.default_rng(2), style="us")
+    cv2.imwrite(str(tmp_path / "a.png"), scene.image)
+    gt = np.zeros((1, 4), np.float32)
+    shapes: list[tuple[int, ...]] = []
+    runner, t = bench.cnn_runner(MODEL, "tflite", "int8")
+
+    def spy(img: np.ndarray) -> np.ndarray:
+        shapes.append(img.shape)
+        return runner(img)
+
+    for grey in (False, True):
+        (rec,) = bench.collect(spy, iter([("a", tmp_path / "a.png", gt)]), grey)
+        assert (rec.props[:, 4] >= t).any()  # the rendered plate is found in colour and in grey
+    assert shapes == [scene.image.shape, scene.image.shape[:2]]

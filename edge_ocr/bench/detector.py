@@ -81,11 +81,12 @@ def items_for(folder: Path) -> Iterator[tuple[str, Path, np.ndarray]]:
     return endtoend_items(folder) if any(folder.glob("*.txt")) else scene_items(folder)
 
 
-def collect(runner: Runner, items: Iterator[tuple[str, Path, np.ndarray]]) -> list[Record]:
-    """Run the detector on every photo (decode not timed), timing wall and CPU per detect call."""
+def collect(runner: Runner, items: Iterator[tuple[str, Path, np.ndarray]], grey: bool = False) -> list[Record]:
+    """Run the detector on every photo (decode not timed), timing wall and CPU per detect call;
+    `grey`: the photo as a camera's luma plane (picamera2's lores stream is Y only)."""
     out = []
     for name, path, gt in items:
-        img = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        img = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE if grey else cv2.IMREAD_COLOR)
         if img is None:
             continue
         w0, c0 = time.perf_counter(), time.process_time()
@@ -200,13 +201,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--format", dest="fmt", default="int8", choices=("int8", "float"))
     ap.add_argument("--threshold", type=float, default=None, help="default: the card's")
     ap.add_argument("--plot", type=Path, default=None, help="precision-recall PNG")
+    ap.add_argument("--grey", action="store_true", help="feed grey photos (a camera's Y plane, as picamera2's lores)")
     args = ap.parse_args(argv)
     cv2.setNumThreads(1)  # one core: the figure the issue asks for is CPU time on one thread
     runner, card_t = cnn_runner(args.model, args.backend, args.fmt)
     t = card_t if args.threshold is None else args.threshold
     curves = {}
     for folder in args.folders:
-        recs = collect(runner, items_for(folder))
+        recs = collect(runner, items_for(folder), args.grey)
         print(json.dumps({"set": str(folder), **asdict(summarize(recs, t))}))
         curves[folder.name] = pr_curve(recs)
     if args.plot:
