@@ -302,9 +302,9 @@ def test_carry_moves_and_scales_the_row_with_its_box() -> None:
 def test_auto_on_a_stream_is_the_learned_detector_when_installed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from edge_ocr.daemon.runner import stream_detector
+    from edge_ocr.reader.detect import for_stream
 
-    assert stream_detector("auto") == "cnn"  # the shipped models/plate-detector
-    assert stream_detector("lines") == "lines" and stream_detector("cnn") == "cnn"
+    assert for_stream("auto") == "cnn"  # the shipped models/plate-detector
+    assert for_stream("lines") == "lines" and for_stream("cnn") == "cnn"
     monkeypatch.setenv("EDGE_OCR_MODELS", str(tmp_path))  # a models folder without the detector
-    assert stream_detector("auto") == "lines"
+    assert for_stream("auto") == "lines"

@@ -250,6 +250,7 @@ def make_reader(cfg: Config) -> FrameReader:
     own pool gets `reader.threads` too: one thread means the whole frame's work is in the loop."""
     import cv2
 
+    from edge_ocr.reader.detect import for_stream
     from edge_ocr.reader.pipeline import Reader
 
     r = cfg.reader
@@ -260,24 +261,10 @@ def make_reader(cfg: Config) -> FrameReader:
         fmt=r.format,
         region=r.region,
         threads=r.threads,
-        detector=stream_detector(r.detector),
+        detector=for_stream(r.detector),
     )
     log.info("plate detector: %s", reader.detector_name)
     return reader
-
-
-def stream_detector(name: str) -> str:
-    """`auto` on a stream is the learned detector when its model is installed, else the line finder.
-
-    On single photos (`edge-ocr read`) `auto` stays the line finder: it puts a box on more plates of
-    one photo. A camera sees each vehicle in dozens of frames, and there the learned detector read
-    every vehicle the line finder read (docs/DAEMON.md) at a fraction of the cost, and lettered
-    scenery costs it nothing more once proposed (daemon/follow.py)."""
-    if name != "auto":
-        return name
-    from edge_ocr.paths import default_detector_dir
-
-    return "cnn" if (default_detector_dir() / "card.json").is_file() else "lines"
 
 
 def make_sinks(cfg: Config) -> list[Sink]:

@@ -70,6 +70,19 @@ DETECTORS: dict[str, Callable[[int], PlateDetector]] = {
 }
 
 
+def for_stream(name: str) -> str:
+    """The detector `name` means on a camera stream: `auto` is the learned detector when its model is
+    installed, else the line finder.
+
+    On single photos (`edge-ocr read`) `auto` stays the line finder: on one photo it puts a box on
+    more plates. A camera sees each vehicle in dozens of frames; there the learned detector read
+    every vehicle the line finder read but a few misread glyphs, at half the cost or less, and
+    lettered scenery costs it nothing more once proposed (docs/DAEMON.md)."""
+    if name != "auto":
+        return name
+    return "cnn" if (default_detector_dir() / "card.json").is_file() else "lines"
+
+
 def make_detector(name: str = "auto", threads: int = 1) -> PlateDetector:
     """The detector registered under `name` ('auto': the best measured one)."""
     try:
