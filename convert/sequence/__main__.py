@@ -34,6 +34,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--max-steps", type=int, default=100_000)
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--reframe", type=float, default=0.0, help="share of real crops reframed (lines.reframe)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--calib", type=int, default=1000, help="training lines used to calibrate int8")
     p.add_argument("--model-version", type=int, default=1, help="card version")
@@ -90,7 +91,14 @@ def stage_train(a: argparse.Namespace) -> None:
 
     _threads()
     cfg = TrainConfig(
-        a.minutes, a.max_steps, a.batch, a.lr, seed=a.seed, eval_every_s=1e9 if a.quick else 300, init=a.init
+        a.minutes,
+        a.max_steps,
+        a.batch,
+        a.lr,
+        seed=a.seed,
+        eval_every_s=1e9 if a.quick else 300,
+        init=a.init,
+        reframe=a.reframe,
     )
     log = log_to(a.work)
     log(f"train {vars(cfg)}")

@@ -3,6 +3,14 @@
 Every sample is stored once as a grey line at most CACHE_H pixels high (two-row plates already put
 side by side at their labelled row boundary); each batch then draws a fresh random crop quad,
 perspective, blur, noise and polarity, so the model never sees the same pixels twice.
+
+Optionally (`reframe_p`, off by default) real crops are also reframed (`reframe`): v1, trained on the
+labellers' framing only (1,772 of 2,003 US crops are New York plates, all cut the same way), read held-out
+NYC crops 86.5 % as labelled but 34.8 % with wider margins and 43.0 % with the state name and slogan cut
+off. A warm restart of v1 with reframe_p 0.5 (70 min, int8) lifted those to 67.6 and 58.6 % (mean of the
+six re-cuts 68.2 -> 78.0 %; real held-out 82.2 -> 82.7 %, us-nyc 86.5 -> 87.7 %, br 75.8 -> 74.7 %), short
+of the +10 pp its ship rule (written before the run) asked. So it is off by default: v1 stays shipped and
+its retraining command still replays it.
 """
 
 from __future__ import annotations
@@ -19,6 +27,11 @@ from edge_ocr.reader.sequence import ALPHABET, INPUT_H, INPUT_W, plate_input, si
 
 CACHE_H = 48
 MAX_LABEL = 12
+LOOSE_W, LOOSE_H = 0.15, 0.35  # widest extra margin, each side, as a fraction of the crop's width / height
+# Sources whose characters sit between a state name and a slogan: a tight vertical cut (this fraction of the
+# height at most, each side) drops those and keeps the characters. Other crops are already tight (pl, vn)
+# or have the characters filling most of the height (br), where such a cut would slice the characters.
+TIGHT_CUT = {"us-nyc-crops": 0.25}
 
 
 @dataclass(frozen=True, eq=False)
@@ -72,14 +85,69 @@ def eval_input(line: np.ndarray) -> np.ndarray:
     return plate_input(line, rows=1)
 
 
-def augment(line: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """A random crop quad (tighter/looser, skewed), blur, noise, contrast and polarity -> model input."""
+def surround(line: np.ndarray, rng: np.random.Generator, margins: np.ndarray, texture: np.ndarray) -> np.ndarray:
+    """`line` inside margins (top, bottom, left, right) of texture, replicated border or grey noise.
+
+    Real surroundings (bumper, car body, plate frame) are textured; a replicated border alone would teach
+    that a margin is always a smear of the plate's edge. The texture is a small patch of another line
+    stretched over the canvas, so it has plate-like grey levels and edges but no legible characters
+    (a whole character next to the plate would contradict the label).
+    """
+    h, w = line.shape[:2]
+    t, b, left, r = (int(m) for m in margins)
+    size = (w + left + r, h + t + b)
+    kind = rng.random()
+    canvas: np.ndarray
+    if kind < 0.25:
+        return np.asarray(cv2.copyMakeBorder(line, t, b, left, r, cv2.BORDER_REPLICATE))
+    if kind < 0.5:
+        canvas = np.clip(rng.normal(rng.uniform(0, 255), rng.uniform(0, 30), size[::-1]), 0, 255)
+    else:
+        th, tw = texture.shape[:2]
+        ph, pw = max(1, int(rng.uniform(0.3, 1.0) * th)), max(1, int(rng.uniform(0.08, 0.25) * tw))
+        y, x = int(rng.integers(0, th - ph + 1)), int(rng.integers(0, tw - pw + 1))
+        canvas = cv2.resize(texture[y : y + ph, x : x + pw], size, interpolation=cv2.INTER_LINEAR)
+    out = canvas.astype(np.uint8)
+    out[t : t + h, left : left + w] = line
+    return out
+
+
+def reframe(line: np.ndarray, rng: np.random.Generator, tight: float, texture: np.ndarray) -> np.ndarray:
+    """A crop framed unlike the labeller's: much looser, or (sources in TIGHT_CUT) cut tight vertically.
+
+    Each side draws its own margin or cut, so the character row also moves off the centre.
+    """
+    h, w = line.shape[:2]
+    if tight and rng.random() < 0.5:
+        top, bottom = (rng.uniform(0, tight, 2) * h).astype(int)
+        return line[top : h - bottom]
+    margins = rng.uniform(0, 1, 4) * np.array([LOOSE_H * h, LOOSE_H * h, LOOSE_W * w, LOOSE_W * w])
+    return surround(line, rng, margins, texture)
+
+
+def augment(
+    line: np.ndarray,
+    rng: np.random.Generator,
+    source: str = "",
+    texture: np.ndarray | None = None,
+    reframe_p: float = 0.0,
+) -> np.ndarray:
+    """A random crop quad (tighter/looser, skewed), blur, noise, contrast and polarity -> model input.
+
+    With `reframe_p` > 0 a real crop (`source` not synth; `texture` another training line) is first
+    reframed with that probability; renders keep their own framing, which the renderer already varies.
+    At 0 no random number is drawn for it, so earlier runs replay exactly.
+    """
+    reframed = reframe_p > 0 and texture is not None and not source.startswith("synth")
+    reframed = reframed and rng.random() < reframe_p
+    if reframed and texture is not None:
+        line = reframe(line, rng, TIGHT_CUT.get(source, 0.0), texture)
     h, w = line.shape[:2]
     src = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
     src += (rng.uniform(-1, 1, (4, 2)) * np.array([0.05 * w, 0.12 * h])).astype(np.float32)
     src += (rng.uniform(-1, 1, 2) * np.array([0.03 * w, 0.06 * h])).astype(np.float32)
     border = cv2.BORDER_REPLICATE
-    if rng.random() < 0.3:  # a looser crop than the labeller's, as a detector cuts it: unknown surround
+    if rng.random() < 0.3 and not reframed:  # a looser crop than the labeller's, as a detector cuts it: unknown surround
         ml, mr = rng.uniform(0, 0.1, 2) * w
         mt, mb = rng.uniform(0, 0.25, 2) * h
         src += np.array([[-ml, -mt], [mr, -mt], [mr, mb], [-ml, mb]], np.float32)

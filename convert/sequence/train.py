@@ -35,6 +35,7 @@ class TrainConfig:
     seed: int = 0
     eval_every_s: float = 300.0
     init: str = ""  # weights to start from (a warm restart of an earlier run); "" = random
+    reframe: float = 0.0  # share of real crops reframed (lines.reframe); 0 replays the shipped v1 run
 
 
 def build_model(width: int = 128) -> Any:
@@ -67,12 +68,22 @@ def build_model(width: int = 128) -> Any:
     return keras.Model(inp, out, name="plate_seq")
 
 
-def sample_batch(data: Lines, by_source: dict[str, np.ndarray], n: int, rng: np.random.Generator):
+def sample_batch(
+    data: Lines, by_source: dict[str, np.ndarray], n: int, rng: np.random.Generator, reframe_p: float = 0.0
+):
     names = [s for s in REAL_MIX if len(by_source.get(s, ()))]
     p = np.array([REAL_MIX[s] for s in names])
     picks = rng.choice(len(names), size=n, p=p / p.sum())
     idx = [int(rng.choice(by_source[names[k]])) for k in picks]
-    x = np.stack([augment(data.images[i], rng) for i in idx])[..., None]
+    if reframe_p > 0:  # a real crop may be reframed inside a patch of another random training line
+        texture = rng.integers(0, len(data), n)
+        xs = [
+            augment(data.images[i], rng, data.sources[i], data.images[j], reframe_p)
+            for i, j in zip(idx, texture, strict=True)
+        ]
+    else:
+        xs = [augment(data.images[i], rng) for i in idx]
+    x = np.stack(xs)[..., None]
     y, lens = encode([data.texts[i] for i in idx])
     return x, y, lens
 
@@ -135,7 +146,7 @@ def train(lines: dict[str, Lines], cfg: TrainConfig, work: Path, log: Callable[[
             break
         warm = min(1.0, (i + 1) / 300)
         opt.learning_rate.assign(cfg.lr * warm * (0.01 + 0.99 * 0.5 * (1 + np.cos(np.pi * frac))))
-        losses.append(float(step(*sample_batch(tr, by_source, cfg.batch, rng))))
+        losses.append(float(step(*sample_batch(tr, by_source, cfg.batch, rng, cfg.reframe))))
         i += 1
         if time.time() - last_eval > cfg.eval_every_s:
             last_eval = time.time()
