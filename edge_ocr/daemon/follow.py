@@ -8,12 +8,12 @@ that overlap a settled track only move that track's box, and the rest are read a
 A plate cut by the frame's edge (a vehicle arriving or leaving) is not read either: a part of a plate
 gives a part of its text, and the vehicle is read once it is whole in view. A still region whose
 read found no plate (texture the character-line finder proposes on every frame) is read again
-after `recheck_s`, or as soon as it moves. With the learned detector (`cnn`) a box is refined to its
-character row (about 5 ms, as much as the network pass) only when it will be read: a box that is
-last frame's box moved carries that box's row along (`carry`), so a followed plate, or a sign
-proposed on every frame, costs the network pass and no more. Nothing is skipped silently: every region is counted as
-read, followed, covered (inside a followed plate: the state name or slogan printed on it), cut by
-the edge, or still, and the counts reach the stats and the trace.
+after `recheck_s`, or as soon as it moves. With the learned detector (`cnn`) a box is refined to
+its character row (about 5 ms, as much as the network pass) only when it will be read: a box that
+is last frame's box moved carries that box's row along (`carry`), so a followed plate, or a sign
+proposed on every frame, costs the network pass and no more. Nothing is skipped silently: every
+region is counted as read, followed, covered (inside a followed plate: the state name or slogan
+printed on it), cut by the edge, or still, and the counts reach the stats and the trace.
 """
 
 from __future__ import annotations
@@ -173,7 +173,8 @@ class Follower:
         self.tracker = tracker
         self.cfg = cfg
         self._barren: list[tuple[Box, float]] = []  # still regions read without a plate, until when
-        self.two_step = isinstance(reader, ProposalReader)
+        # the learned detector in two steps (checked once: a protocol check is not free per frame)
+        self.proposer = reader if self.reader is not None and isinstance(reader, ProposalReader) else None
         self._carried: list[Carried] = []  # last frame's learned boxes and their refined regions
 
     def reads(
@@ -186,32 +187,37 @@ class Follower:
         """This frame's reads for the tracker (settled tracks already moved to their new boxes)."""
         if not self.enabled or self.reader is None:
             return self.frames.read_frame(image, lores), None
-        proposed = self.reader.propose(image, lores) if isinstance(self.reader, ProposalReader) else None
-        if proposed is None:
+        p = self.proposer
+        proposed = p.propose(image, lores) if p is not None else None
+        if p is None or proposed is None:
             regions = self.reader.detect(image, lores)
         else:
-            regions = self._regions(image, lores, proposed)
+            regions = self._regions(p, image, lores, proposed)
         settled = self.tracker.settled(self.cfg.follow_after)
         hw = (int(image.shape[0]), int(image.shape[1]))
         to_read, seen, covered, cut = split_regions(regions, settled, self.cfg, hw)
         self.tracker.follow(seen, now, moved)
         fresh = self._not_barren(to_read, now, moved)
-        if proposed is not None:
-            fresh = self._refined(image, lores, proposed, regions, fresh)
+        if p is not None and proposed is not None:
+            fresh = self._refined(p, image, lores, proposed, regions, fresh)
         reads = self.reader.read_regions(image, fresh) if fresh else []
         self._remember_barren(fresh, reads, now)
         still = len(to_read) - len(fresh)
         return reads, FrameWork(len(regions), len(fresh), len(seen), covered, cut, still)
 
+    @property
+    def two_step(self) -> bool:
+        return self.proposer is not None
+
     def _regions(
-        self, image: np.ndarray, lores: np.ndarray | None, proposed: list[Proposed]
+        self, reader: ProposalReader, image: np.ndarray, lores: np.ndarray | None, proposed: list[Proposed]
     ) -> list[PlateRegion]:
         """This frame's regions from the learned boxes: a box that is last frame's one moved
         (`SAME_IOU`) carries that box's refined region along, without a crop; the others are
         refined now. Only carried regions that are then read get refined (`_refined`): so a
         followed plate or a lettered sign costs the network pass, not the row search."""
-        assert isinstance(self.reader, ProposalReader)
-        old, used, plan = self._carried, set(), []
+        old, used = self._carried, set()
+        plan: list[Carried | None] = []
         for p in proposed:
             best = max(
                 (k for k in range(len(old)) if k not in used and old[k].age < REFRESH_FRAMES),
@@ -223,9 +229,7 @@ class Follower:
                 plan.append(old[best])
             else:
                 plan.append(None)
-        new = iter(
-            self.reader.refine(image, [p for p, c in zip(proposed, plan, strict=True) if c is None], lores)
-        )
+        new = iter(reader.refine(image, [p for p, c in zip(proposed, plan, strict=True) if c is None], lores))
         regions = [
             next(new) if c is None else box_region(carry(c.region, c.raw, p.box), p.score)
             for p, c in zip(proposed, plan, strict=True)
@@ -238,6 +242,7 @@ class Follower:
 
     def _refined(
         self,
+        reader: ProposalReader,
         image: np.ndarray,
         lores: np.ndarray | None,
         proposed: list[Proposed],
@@ -245,12 +250,11 @@ class Follower:
         fresh: list[PlateRegion],
     ) -> list[PlateRegion]:
         """The regions to read, the carried ones (no crop) refined now from their learned boxes."""
-        assert isinstance(self.reader, ProposalReader)
         index = {id(r): i for i, r in enumerate(regions)}
         todo = [index[id(r)] for r in fresh if r.crop.size == 0]
         if not todo:
             return fresh
-        done = dict(zip(todo, self.reader.refine(image, [proposed[i] for i in todo], lores), strict=True))
+        done = dict(zip(todo, reader.refine(image, [proposed[i] for i in todo], lores), strict=True))
         for i, r in done.items():
             self._carried[i] = Carried(self._carried[i].raw, r.box, 0)
         return [done.get(index[id(r)], r) for r in fresh]

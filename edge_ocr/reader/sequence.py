@@ -181,14 +181,13 @@ def fuse(
     if greedy and greedy not in texts:
         texts.append(greedy)
         base.append(absent)
+    if length is not None:  # before the CTC scores: a text that cannot win costs no forward pass
+        kept = [k for k, t in enumerate(texts) if len(t) == length]
+        texts, base = [texts[k] for k in kept], [base[k] for k in kept]
     if not texts:
         return "", 0.0
     ll = np.maximum(ctc_log_likelihoods(logp, texts, alphabet), -1e4)
     score = np.array(base) + weight * ll
-    if length is not None:
-        score[[len(t) != length for t in texts]] = -np.inf
-        if not np.isfinite(score).any():
-            return "", 0.0
     share = np.exp(score - score.max())
     i = int(score.argmax())
     return texts[i], float(share[i] / share.sum())
