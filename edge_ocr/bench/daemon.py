@@ -3,7 +3,7 @@
 The daemon runs as a subprocess on a config written here (the video as an OpenCV source, one
 thread, a JSON-lines log with stats, `daemon.trace` for one line per frame; optionally MQTT and
 crops), so what is measured is what a device runs: frames/s processed, CPU per frame (the loop's
-thread, from the trace, and the whole process, from wait4), peak RSS (wait4) and RSS over time
+thread, from the trace, and the whole process, from wait4), peak RSS (its VmHWM) and RSS over time
 (sampled from /proc, for the slope of a long run), events written and, when the video has a truth
 file (edge_ocr/synth/video.py), one `new` per vehicle with the right plate.
 """
@@ -109,15 +109,18 @@ def _lores_lines(lores: str) -> list[str]:
     return ["lores = true", f"lores_width = {w}", f"lores_height = {h}"]
 
 
-def _rss_mib(pid: int) -> float | None:
+def _status_mib(pid: int) -> tuple[float, float] | None:
+    """(VmRSS, VmHWM) of a process in MiB, from /proc; None once it is gone."""
+    got: dict[str, float] = {}
     try:
         with open(f"/proc/{pid}/status", encoding="ascii") as fh:
             for line in fh:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024.0
-    except OSError:
+                key, _, rest = line.partition(":")
+                if key in ("VmRSS", "VmHWM"):
+                    got[key] = int(rest.split()[0]) / 1024.0
+    except (OSError, ValueError, IndexError):
         return None
-    return None
+    return (got["VmRSS"], got["VmHWM"]) if len(got) == 2 else None
 
 
 def run_daemon(run: DaemonRun, sample_s: float = 0.5) -> Measured:
@@ -132,6 +135,7 @@ def run_daemon(run: DaemonRun, sample_s: float = 0.5) -> Measured:
     with open(errlog, "w", encoding="utf-8") as err:
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, env=env)
         rss: list[tuple[float, float]] = []
+        hwm = 0.0
         stopped = False
         while True:
             # wait4, not poll(): the rusage of this child alone (RUSAGE_CHILDREN sums them all)
@@ -140,9 +144,10 @@ def run_daemon(run: DaemonRun, sample_s: float = 0.5) -> Measured:
                 proc.returncode = os.waitstatus_to_exitcode(status)
                 break
             now = time.monotonic() - t0
-            mib = _rss_mib(proc.pid)
-            if mib is not None:
-                rss.append((round(now, 2), round(mib, 2)))
+            got = _status_mib(proc.pid)
+            if got is not None:
+                rss.append((round(now, 2), round(got[0], 2)))
+                hwm = max(hwm, got[1])
             if run.duration_s > 0 and now >= run.duration_s and not stopped:
                 proc.send_signal(signal.SIGTERM)
                 stopped = True
@@ -150,7 +155,11 @@ def run_daemon(run: DaemonRun, sample_s: float = 0.5) -> Measured:
     wall = time.monotonic() - t0
     tail = errlog.read_text(encoding="utf-8", errors="replace")[-2000:]
     cpu = usage.ru_utime + usage.ru_stime
-    return Measured(proc.returncode, wall, cpu, usage.ru_maxrss / 1024.0, rss, tail)
+    # The peak is the child's own high-water mark (VmHWM, last sampled <= sample_s before it
+    # exits; summarize() adds the daemon's final stats), not wait4's ru_maxrss: Linux carries
+    # that over from this process at exec, so a bench that has just rendered a video would
+    # report its own peak as the daemon's.
+    return Measured(proc.returncode, wall, cpu, hwm, rss, tail)
 
 
 def read_trace(path: Path) -> list[dict[str, Any]]:
@@ -170,14 +179,14 @@ def read_trace(path: Path) -> list[dict[str, Any]]:
     return out
 
 
-def read_log(path: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """(events, last stats message) of the daemon's JSON-lines log."""
-    events, stats = [], {}
+def read_log(path: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(events, stats messages in order) of the daemon's JSON-lines log."""
+    events, stats = [], []
     if path.is_file():
         for line in path.read_text(encoding="utf-8").splitlines():
             msg = json.loads(line)
             if msg.get("schema") == "edge_ocr.event/1":
                 events.append(msg)
             elif msg.get("schema") == "edge_ocr.stats/1":
-                stats = msg
+                stats.append(msg)
     return events, stats

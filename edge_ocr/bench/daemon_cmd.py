@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from edge_ocr.bench.daemon import DaemonRun, Measured, read_log, read_trace, run_daemon
-from edge_ocr.bench.daemon_report import cost_per_plate, plot_runs, summarize, table
+from edge_ocr.bench.daemon_report import cost_per_plate, memory_slopes, plot_runs, summarize, table
 from edge_ocr.errors import ConfigError
 
 
@@ -108,6 +108,7 @@ def cmd_bench_daemon(args: argparse.Namespace) -> int:
         events, stats = read_log(out / "events.jsonl")
         looped = args.duration > 0
         rows.append(summarize(name, m, trace, events, stats, None if looped else _truth(video)))
+        rows[-1]["memory_mib_per_h"] = memory_slopes(stats, m.rss)
         runs.append((name, trace, m))
         traces.append(trace)
     fit = cost_per_plate(traces)
@@ -127,6 +128,10 @@ def cmd_bench_daemon(args: argparse.Namespace) -> int:
             f"CPU ms per frame = {fit['base_ms']} + {fit['per_followed_ms']} per followed plate "
             f"+ {fit['per_read_ms']} per plate read (least squares over {fit['frames']} frames)",
         ]
+    for r in rows:
+        if r["memory_mib_per_h"]:
+            parts = ", ".join(f"{k} {v:+.2f}" for k, v in r["memory_mib_per_h"].items())
+            lines += ["", f"{r['name']}: MiB per hour from minute 10: {parts}"]
     (args.out / "summary.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join([*lines, "", f"wrote {args.out / 'summary.json'}, summary.md and {png}"]))
     return 0

@@ -33,6 +33,26 @@ def rss_slope(
     return round(float(np.polyfit(t / 3600.0, m, 1)[0]), 2)
 
 
+def memory_slopes(
+    stats: Sequence[dict[str, Any]], rss: Sequence[tuple[float, float]] = (), skip_s: float = 600.0
+) -> dict[str, float]:
+    """MiB per hour, after the first `skip_s` seconds, of the RSS sampled from outside (`rss`)
+    and of each part of the daemon's memory in its stats messages (resident, anonymous,
+    file-backed, malloc's heap in use and free: `memory_mb`, daemon/memory.py): which part
+    grows. Empty for runs too short to say."""
+    series: dict[str, list[tuple[float, float]]] = {"rss_sampled": list(rss)}
+    for msg in stats:
+        parts = {"rss_mb": msg.get("rss_mb", 0.0), **msg.get("memory_mb", {})}
+        for key, mib in parts.items():
+            series.setdefault(key, []).append((float(msg.get("uptime_s", 0.0)), float(mib)))
+    out = {}
+    for key, pts in series.items():
+        slope = rss_slope(pts, skip_s=skip_s, span_s=600.0)
+        if slope is not None:
+            out[key] = slope
+    return out
+
+
 def check_truth(events: Sequence[dict[str, Any]], truth: dict[str, Any] | None) -> dict[str, Any]:
     """One `new` per vehicle with the right plate: vehicles that crossed the whole frame must be
     reported once; a vehicle cut by the start or end of the video may be, once."""
@@ -59,9 +79,10 @@ def summarize(
     m: Measured,
     trace: Sequence[dict[str, Any]],
     events: Sequence[dict[str, Any]],
-    stats: dict[str, Any],
+    stats_log: Sequence[dict[str, Any]],
     truth: dict[str, Any] | None,
 ) -> dict[str, Any]:
+    stats = stats_log[-1] if stats_log else {}  # the last: written at shutdown, totals of the run
     done = [r for r in trace if r["status"] == "processed"]
     cpu = [r["cpu_ms"] for r in done]
     wall = [r["wall_ms"] for r in done]
@@ -83,7 +104,7 @@ def summarize(
         "process_cpu_ms_per_frame": round(1000.0 * m.cpu_s / max(1, len(done)), 1),
         "process_cpu_s": round(m.cpu_s, 1),
         "wall_s": round(m.wall_s, 1),
-        "peak_rss_mib": round(m.peak_rss_mib, 1),
+        "peak_rss_mib": round(max(m.peak_rss_mib, stats.get("peak_rss_mb", 0.0)), 1),
         "rss_end_mib": m.rss[-1][1] if m.rss else 0.0,
         "rss_slope_mib_per_h": rss_slope(m.rss),
         "plates": {

@@ -73,6 +73,7 @@ class Stats:
     plates_covered: int = 0  # regions inside a followed plate (its state name, slogan): not read
     plates_at_edge: int = 0  # regions cut by the frame border (a vehicle arriving or leaving): not read
     plates_still: int = 0  # still regions whose last read (< tracker.recheck_s ago) found no plate: not read
+    memory_mb: dict[str, float] = field(default_factory=dict)  # daemon/memory.py: breakdown()
 
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
