@@ -1,6 +1,7 @@
 """`python -m convert.detector {train,eval,export,card,all} --data DIR --out models/plate-detector`.
 
-train writes weights under --work (build/detector/<run>); eval measures the float Keras model with the
+train writes weights under --work (build/detector/<run>); recover rebuilds them from the float ONNX file in
+--out (weights lost with an old build/ folder); eval measures the float Keras model with the
 device decoder and chooses the threshold on held-out training photos; export writes the four model
 files and checks int8 against float; card writes card.json and MODEL_CARD.md. --quick: a tiny run
 (seconds) for tests.
@@ -21,7 +22,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 def _args(argv: list[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(prog="python -m convert.detector")
-    ap.add_argument("stage", choices=("train", "eval", "export", "card", "all", "compare", "sizes"))
+    ap.add_argument("stage", choices=("train", "eval", "export", "card", "all", "compare", "sizes", "recover"))
     ap.add_argument("--data", type=Path, default=Path(os.environ.get("EDGE_OCR_DATA", "../shared/data")))
     ap.add_argument("--out", type=Path, default=Path("models/plate-detector"))
     ap.add_argument("--work", type=Path, default=Path("build/detector/main"))
@@ -34,6 +35,7 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--checkpoints", default="", help="comma-separated steps to save weights at")
     ap.add_argument("--init", type=Path, default=None, help="train: start from these weights")
     ap.add_argument("--lr", type=float, default=3e-3)
+    ap.add_argument("--seed", type=int, default=0, help="train: batch stream seed (a continued run wants a new one)")
     ap.add_argument("--composites", type=int, default=800)
     ap.add_argument("--box", default="ltrb", choices=("center", "ltrb"), help="box encoding (cnn.py)")
     ap.add_argument("--patch", default="160x96", help="train on WxH windows of each view ('0': whole views)")
@@ -50,7 +52,7 @@ def _config(a: argparse.Namespace):  # noqa: ANN202 - TrainConfig, imported lazi
     ckpt = tuple(int(s) for s in a.checkpoints.split(",") if s.strip())
     pw, ph = (int(v) for v in a.patch.lower().split("x")) if a.patch != "0" else (0, 0)
     return TrainConfig(width=w, height=h, channels=a.channels, steps=steps, batch=batch, checkpoint_steps=ckpt,
-                       lr=a.lr, composites=a.composites, box=a.box, patch_w=pw, patch_h=ph,
+                       lr=a.lr, composites=a.composites, seed=a.seed, box=a.box, patch_w=pw, patch_h=ph,
                        schedule_steps=a.schedule_steps, budget_s=0.0 if a.quick else a.budget_s)
 
 
@@ -74,6 +76,11 @@ def run(argv: list[str] | None = None) -> int:
 
     cfg = _config(a)
     model = None
+    if a.stage == "recover":  # Keras weights back from the shipped float ONNX file (--out) into --work
+        from convert.detector.recover import recover
+
+        logging.info("recovered %s", json.dumps(recover(a.out, a.work)))
+        return 0
     if a.stage in ("train", "all"):
         model = train(cfg, a.data, a.work, a.quick, a.init)
     if a.stage in ("eval", "all"):

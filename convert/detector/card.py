@@ -127,6 +127,8 @@ def lineage(work: Path) -> list[dict[str, Any]]:
     conf = work / "train_config.json"
     while conf.exists() and len(runs) < 10:
         c = json.loads(conf.read_text())
+        if "lineage" in c:  # weights recovered from a shipped file (recover.py): its card's run table
+            return [*c["lineage"], *runs]
         size = f"{c.get('patch_w') or c['width']}x{c.get('patch_h') or c['height']}"
         runs.insert(0, {"run": conf.parent.name, "box": c.get("box", "center"), "steps": c.get("steps_done"),
                         "batch": c["batch"], "train_size": size, "lr": c["lr"], "minutes": round(c["seconds"] / 60)})
