@@ -144,6 +144,18 @@ def recompute_bn(model: Any, stream: Stream, batches: int = 20) -> None:
         bn.momentum = 0.97
 
 
+def full_size(model: Any, cfg: TrainConfig) -> Any:
+    """The same weights in a network of the device's input size (recompute_bn feeds whole views, which
+    a network built for training windows refuses); the model itself when it already has that size."""
+    if cfg.train_size == cfg.size:
+        return model
+    from convert.detector.model import build
+
+    full = build((cfg.height, cfg.width), cfg.channels, cfg.model_width)
+    full.set_weights(model.get_weights())
+    return full
+
+
 def init_box(weights: Path) -> str:
     """The box encoding a weights file was trained with (its run's train_config.json; v1 had none)."""
     conf = weights.parent / "train_config.json"
@@ -184,12 +196,10 @@ def train(cfg: TrainConfig, data_dir: Path, out: Path, quick: bool = False, init
             m = np.mean(hist[-50:], axis=0)
             log.info("step %d loss %.3f heat %.3f box %.3f  %.1f s", i, m[0], m[1], m[2], time.time() - t0)
         if i in cfg.checkpoint_steps:  # moving statistics are unused in training mode: safe mid-run
-            recompute_bn(model, stream)
-            model.save_weights(str(out / f"step{i}.weights.h5"))
-    if cfg.train_size != cfg.size:  # the same weights in a network of the device's input size
-        full = build((cfg.height, cfg.width), cfg.channels, cfg.model_width)
-        full.set_weights(model.get_weights())
-        model = full
+            ckpt = full_size(model, cfg)
+            recompute_bn(ckpt, stream)
+            ckpt.save_weights(str(out / f"step{i}.weights.h5"))
+    model = full_size(model, cfg)
     recompute_bn(model, stream)
     model.save_weights(str(out / "final.weights.h5"))
     (out / "train_config.json").write_text(json.dumps({**asdict(cfg), "init": str(init) if init else None,
