@@ -104,7 +104,8 @@ def test_password_from_credentials_directory(tmp_path: Path) -> None:
 
 
 def test_crop_save_costs_the_same_with_100_or_10000_files(tmp_path: Path) -> None:
-    """The quota ledger is built once; a save never lists the folder (it took 154 ms at 10,000)."""
+    """A save under the quota never lists the folder (that took 154 ms at 10,000 files); one over it
+    lists it once and deletes the oldest down to 90 % of the quota."""
     crop = np.random.default_rng(0).integers(0, 255, (60, 200, 3), dtype=np.uint8)
     ms = {}
     for n in (100, 10_000):
@@ -112,18 +113,26 @@ def test_crop_save_costs_the_same_with_100_or_10000_files(tmp_path: Path) -> Non
         folder.mkdir()
         for i in range(n):
             (folder / f"old{i:05d}.jpg").write_bytes(b"\xff" * 100)
+            os.utime(folder / f"old{i:05d}.jpg", ns=(1_000_000_000 * i, 1_000_000_000 * i))
         saver = CropSaver(folder, quota_bytes=10**9)
-        assert saver.total == 100 * n
+        assert saver.total == 100 * n and saver.listings == 1
         times = []
         for i in range(30):
             t0 = time.perf_counter()
             saver.save(event(ts=1.7e9 + i, eid=f"e{i:03d}"), crop)
             times.append(1000 * (time.perf_counter() - t0))
         ms[n] = sorted(times)[len(times) // 2]
+        assert saver.listings == 1
         size = len(cv2.imencode(".jpg", crop, [cv2.IMWRITE_JPEG_QUALITY, 90])[1])
-        saver.quota = saver.total + size - 250  # the next save makes the three oldest go, by the ledger
-        saver.save(event(ts=1.8e9, eid="last"), crop)
-        assert not (folder / "old00000.jpg").exists() and (folder / "old00003.jpg").exists()
+        saver.quota = saver.total + size - 250  # the next save goes over: the oldest go, to 90 %
+        newest = saver.save(event(ts=1.8e9, eid="last"), crop)
+        left = {p.name: p.stat().st_size for p in folder.glob("*.jpg")}
+        assert saver.listings == 2 and saver.total == sum(left.values()) <= 0.9 * saver.quota
+        order = sorted(left, key=lambda name: (name.startswith("1"), name))  # olds, then the 31 saved
+        every = [f"old{i:05d}.jpg" for i in range(n)] + [f"{1.7e9 + i:.3f}_gate_ABC123_e{i:03d}.jpg" for i in range(30)]
+        assert newest is not None and newest.name == order[-1]
+        assert order[:-1] == every[len(every) - len(order) + 1 :]  # what is left is the newest: the oldest went
+        assert len(order) < n + 31
     print(f"median ms per crop save: 100 files {ms[100]:.3f}, 10,000 files {ms[10_000]:.3f}")
     assert ms[10_000] < 3 * ms[100] + 1.0
 

@@ -1,18 +1,18 @@
 """Save plate crops of events as JPEG files under a disk quota (oldest files go first).
 
-An SD card that fills up takes the whole device down, so the quota is enforced after every save.
-The folder is listed once, at start; after that the saver keeps its own ledger (oldest first, total
-bytes), so a save costs the same with 100 or 10,000 crops kept (a directory scan per save took
-154 ms at 10,000 files, inside the frame loop). The ledger holds file names and sizes, not Path
-objects: at the default 100 MB quota it reaches about 13,500 crops (7.4 KB each in the test videos), and a
-Path with its parts costs about 480 bytes against about 140 for a name and a size (tracemalloc, in
-the daemon's 30-minute runs: the ledger was the one Python structure that grew). Files and folders
-are created 0600/0700.
+An SD card that fills up takes the whole device down, so the quota is checked after every save.
+The saver keeps only the total of bytes kept, not a list of the files: a ledger of names grew with
+every crop until the quota was full (about 13,500 crops at the default 100 MB, 1.9 MB of Python
+strings spread over the heap, the one structure of the daemon that grew in its 30-minute runs).
+When a save takes the total over the quota, the folder is listed once and the oldest crops are
+deleted down to `low_water` of the quota (90 %), so the listing (154 ms at 10,000 files, inside the
+frame loop) comes once per tenth of the quota, not once per save. Files and folders are created
+0600/0700.
 """
 
 from __future__ import annotations
 
-from collections import deque
+import os
 from pathlib import Path
 
 import cv2
@@ -24,31 +24,41 @@ from edge_ocr.types import PlateEvent
 
 
 class CropSaver:
-    def __init__(self, folder: str | Path, quota_bytes: int, kinds: tuple[str, ...] = ("new", "update")):
+    def __init__(
+        self,
+        folder: str | Path,
+        quota_bytes: int,
+        kinds: tuple[str, ...] = ("new", "update"),
+        low_water: float = 0.9,
+    ):
         self.folder = Path(folder)
         self.quota = quota_bytes
         self.kinds = kinds
+        self.low_water = low_water
         self.saved = 0
         self.deleted = 0
+        self.listings = 0  # times the folder was listed (at start, and each time the quota was hit)
         try:
             private_dirs(self.folder)
-            self._names, self._sizes = self._scan()
-            self.total = sum(self._sizes)
+            self.total = sum(size for _t, _n, size in self._listing())
         except OSError as e:
             raise SinkError(f"{self.folder}: cannot open crop folder: {e.strerror or e}") from e
 
-    def _scan(self) -> tuple[deque[str], deque[int]]:
-        """Names and sizes of the crops already there, oldest first (the only directory listing the
-        saver makes)."""
+    def _listing(self) -> list[tuple[int, str, int]]:
+        """(mtime ns, name, size) of the crops in the folder, oldest first."""
+        self.listings += 1
         found = []
-        for p in self.folder.glob("*.jpg"):
-            try:
-                st = p.stat()
-            except OSError:
-                continue
-            found.append((st.st_mtime, p.name, p, st.st_size))
+        with os.scandir(self.folder) as it:
+            for entry in it:
+                if not entry.name.endswith(".jpg"):
+                    continue
+                try:
+                    st = entry.stat()
+                except OSError:
+                    continue  # removed meanwhile
+                found.append((st.st_mtime_ns, entry.name, st.st_size))
         found.sort()
-        return deque(n for _t, n, _p, _s in found), deque(size for *_x, size in found)
+        return found
 
     def save(self, event: PlateEvent, crop: np.ndarray | None) -> Path | None:
         if event.kind not in self.kinds or crop is None or crop.size == 0:
@@ -63,21 +73,28 @@ class CropSaver:
         except OSError as e:
             raise SinkError(f"{path}: cannot save crop: {e.strerror or e}") from e
         self.saved += 1
-        self._names.append(path.name)
-        self._sizes.append(int(data.size))
         self.total += int(data.size)
-        kept = self._enforce_quota(path)
+        kept = self._enforce_quota(path) if self.total > self.quota else True
         return path if kept else None
 
     def _enforce_quota(self, newest: Path) -> bool:
-        """Delete the oldest crops until the total fits; False if the newest had to go as well."""
+        """Delete the oldest crops down to `low_water` of the quota; False if the newest had to go
+        as well (a crop larger than that alone)."""
+        try:
+            found = self._listing()
+        except OSError as e:
+            raise SinkError(f"{self.folder}: cannot list crop folder: {e.strerror or e}") from e
+        total = sum(size for _t, _n, size in found)
+        target = self.quota * self.low_water
         kept = True
-        while self.total > self.quota and self._names:
-            name = self._names.popleft()
-            self.total -= self._sizes.popleft()
+        for _t, name, size in found:
+            if total <= target:
+                break
             (self.folder / name).unlink(missing_ok=True)  # an operator may have removed it already
+            total -= size
             self.deleted += 1
             kept = kept and name != newest.name
+        self.total = total
         return kept
 
 
