@@ -108,7 +108,8 @@ def cmd_bench_daemon(args: argparse.Namespace) -> int:
         events, stats = read_log(out / "events.jsonl")
         looped = args.duration > 0
         rows.append(summarize(name, m, trace, events, stats, None if looped else _truth(video)))
-        rows[-1]["memory_mib_per_h"] = memory_slopes(stats, m.rss)
+        # not the last stats message: written at shutdown, after the source stopped and freed its frames
+        rows[-1]["memory_mib_per_h"] = memory_slopes(stats[:-1], m.rss)
         runs.append((name, trace, m))
         traces.append(trace)
     fit = cost_per_plate(traces)
