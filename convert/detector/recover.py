@@ -152,11 +152,9 @@ def load_onnx_weights(model: Any, onnx_path: Path) -> int:
 
 def onnx_parity(model: Any, onnx_path: Path, x: np.ndarray) -> float:
     """Largest absolute difference between the Keras model and the ONNX file on inputs x (N, H, W, C)."""
-    import onnxruntime as ort
+    from convert.verify import run_onnx
 
-    sess = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
-    name = sess.get_inputs()[0].name
-    ref = np.concatenate([sess.run(None, {name: x[i : i + 1]})[0] for i in range(len(x))])
+    ref = run_onnx(onnx_path, x, batch=1)
     got = np.concatenate([np.asarray(model(x[i : i + 1], training=False)) for i in range(len(x))])
     return float(np.abs(ref - got).max())
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from edge_ocr.daemon.memory import proc_status
 from edge_ocr.errors import ConfigError
 
 
@@ -111,15 +112,7 @@ def _lores_lines(lores: str) -> list[str]:
 
 def _status_mib(pid: int) -> tuple[float, float] | None:
     """(VmRSS, VmHWM) of a process in MiB, from /proc; None once it is gone."""
-    got: dict[str, float] = {}
-    try:
-        with open(f"/proc/{pid}/status", encoding="ascii") as fh:
-            for line in fh:
-                key, _, rest = line.partition(":")
-                if key in ("VmRSS", "VmHWM"):
-                    got[key] = int(rest.split()[0]) / 1024.0
-    except (OSError, ValueError, IndexError):
-        return None
+    got = proc_status(("VmRSS", "VmHWM"), pid)
     return (got["VmRSS"], got["VmHWM"]) if len(got) == 2 else None
 
 

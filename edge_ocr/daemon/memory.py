@@ -48,6 +48,21 @@ def tune_malloc(arenas: int = 1, mmap_threshold: int = 0) -> bool:
     return ok
 
 
+def proc_status(keys: tuple[str, ...], pid: int | str = "self") -> dict[str, float]:
+    """Lines of /proc/PID/status (VmRSS, VmHWM, RssAnon, ...) in MiB; the keys found (none where
+    there is no /proc, or once the process is gone)."""
+    out: dict[str, float] = {}
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as fh:
+            for line in fh:
+                key, _, rest = line.partition(":")
+                if key in keys:
+                    out[key] = int(rest.split()[0]) / 1024.0
+    except (OSError, ValueError, IndexError):
+        pass
+    return out
+
+
 class _MallInfo2(ctypes.Structure):
     _fields_ = [
         (name, ctypes.c_size_t)
@@ -63,15 +78,8 @@ def breakdown() -> dict[str, float]:
     `heap_used_mb` flat is the heap's fragmentation; with `heap_used_mb` rising, something keeps
     allocations (a leak); a rise of `rss_file_mb` is code and mapped files paged in. Keys that
     cannot be measured here are absent."""
-    out: dict[str, float] = {}
-    try:
-        with open("/proc/self/status", encoding="ascii") as fh:
-            for line in fh:
-                key, _, rest = line.partition(":")
-                if key in ("RssAnon", "RssFile"):
-                    out[f"rss_{key[3:].lower()}_mb"] = round(int(rest.split()[0]) / 1024.0, 2)
-    except (OSError, ValueError, IndexError):
-        pass
+    pages = proc_status(("RssAnon", "RssFile"))
+    out = {f"rss_{key[3:].lower()}_mb": round(mib, 2) for key, mib in pages.items()}
     lib = _libc()
     if lib is not None and hasattr(lib, "mallinfo2"):
         lib.mallinfo2.restype = _MallInfo2

@@ -9,34 +9,22 @@ from pathlib import Path
 from typing import TextIO
 
 from edge_ocr.daemon.follow import FrameWork
-from edge_ocr.daemon.memory import breakdown
+from edge_ocr.daemon.memory import breakdown, proc_status
 from edge_ocr.daemon.sinks.base import Stats
 from edge_ocr.daemon.sinks.private import create_private
 from edge_ocr.daemon.sources.base import CaptureStats
 
 
-def _status_mb(key: str) -> float | None:
-    """A `Vm...:` line of /proc/self/status in MiB (Linux); None elsewhere."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith(key + ":"):
-                    return int(line.split()[1]) / 1024.0
-    except (OSError, ValueError, IndexError):
-        pass
-    return None
-
-
 def rss_mb() -> float:
     """Current resident set size from /proc (Linux); 0.0 elsewhere."""
-    return _status_mb("VmRSS") or 0.0
+    return proc_status(("VmRSS",)).get("VmRSS", 0.0)
 
 
 def peak_rss_mb() -> float:
     """Peak resident set size of this process since it started (VmHWM). Not getrusage's
     ru_maxrss: Linux carries that over from the parent at exec, so a daemon started by a larger
     process (a benchmark that has just rendered a video) would report the parent's peak."""
-    hwm = _status_mb("VmHWM")
+    hwm = proc_status(("VmHWM",)).get("VmHWM")
     return hwm if hwm is not None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
