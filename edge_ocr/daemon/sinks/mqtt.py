@@ -33,14 +33,17 @@ import time
 from pathlib import Path
 from typing import Any
 
-import paho.mqtt.client as mqtt
-
 from edge_ocr import __version__
 from edge_ocr.daemon.config import MqttConfig
+from edge_ocr.daemon.deferred import defer
 from edge_ocr.daemon.sinks.base import Stats, event_to_json
 from edge_ocr.daemon.sinks.spool import HeldSpool, Spool, SpoolWriteError
 from edge_ocr.errors import ConfigError
 from edge_ocr.types import PlateEvent
+
+# paho imports it at its top and needs it only with PySocks installed: 2.0 MiB (deferred.py)
+defer("urllib.request")
+import paho.mqtt.client as mqtt  # noqa: E402
 
 log = logging.getLogger("edge_ocr.daemon.mqtt")
 
