@@ -119,6 +119,42 @@ def test_files_decoded_only_once_the_loop_took_the_last_frame() -> None:
     assert len(slot_at_read) == 21 and all(slot_at_read)  # 20 frames and the end
 
 
+def test_lockstep_file_decodes_the_next_frame_only_after_done() -> None:
+    """With lockstep (the daemon), a file's next frame is decoded only once the loop said it is done
+    with the last one: one frame alive. A live source never waits for it."""
+    src = ScriptedSource(["frame"] * 5, live=False)
+    cap = CaptureThread(src, sleep=lambda s: None, lockstep=True)
+    cap.start()
+    seen = []
+    for _ in range(5):
+        f = cap.get(2.0)
+        assert f is not None
+        seen.append(f.index)
+        time.sleep(0.05)  # the capture thread would have decoded the next one by now
+        assert src.i == f.index  # ... but it waits
+        cap.done()
+    assert seen == [1, 2, 3, 4, 5]
+    assert cap.get(2.0) is None and cap.finished
+    live = ScriptedSource(["frame"] * 5, live=True)
+    cap = CaptureThread(live, sleep=lambda s: None, lockstep=True)
+    cap.start()
+    assert cap.get(2.0) is not None
+    deadline = time.monotonic() + 2.0
+    while live.i < 5 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert live.i == 5  # read on without done()
+
+
+def test_lockstep_stop_while_held() -> None:
+    src = ScriptedSource(["frame"] * 5, live=False)
+    cap = CaptureThread(src, sleep=lambda s: None, lockstep=True)
+    cap.start()
+    assert cap.get(2.0) is not None
+    t0 = time.monotonic()
+    cap.stop()  # the capture thread waits for done(); stop must still end it
+    assert time.monotonic() - t0 < 2 and cap.ended and src.i == 1
+
+
 def test_stop_interrupts_backoff() -> None:
     src = ScriptedSource([], fail_opens=10**6)
     cap = CaptureThread(src, retry_min_s=60, retry_max_s=60)
@@ -356,3 +392,23 @@ def test_unreachable_stream_fails_instead_of_blocking() -> None:
     with pytest.raises(SourceError, match="cannot open"):
         src.open()
     assert time.monotonic() - t0 < 15
+
+
+def test_lockstep_video_file_keeps_one_frame_buffer(tmp_path: Path) -> None:
+    """The daemon's loop with a file: take a frame, drop it, say done. The capture thread keeps no
+    frame of its own, so every frame is decoded into one pooled buffer (and one small copy)."""
+    video = tmp_path / "v.avi"
+    write_video(video, 12)
+    src = OpenCvSource(str(video), lores=(80, 60))
+    cap = CaptureThread(src, sleep=lambda s: None, lockstep=True)
+    cap.start()
+    means = []
+    while not cap.finished:
+        f = cap.get(2.0)
+        if f is None:
+            continue
+        means.append(round(float(f.image.mean()) / 10))
+        del f
+        cap.done()
+    assert means == list(range(12))
+    assert len(src._frames._bufs) == 1 and len(src._smalls._bufs) == 1

@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
 
+from edge_ocr.errors import ConfigError
 from edge_ocr.types import edit_distance
+
+if TYPE_CHECKING:
+    from edge_ocr.daemon.config import Config
 
 
 class KnownPlates:
@@ -25,3 +31,16 @@ class KnownPlates:
 
 def _norm(plate: str) -> str:
     return "".join(ch for ch in plate.upper() if ch.isalnum())
+
+
+def known_from_config(cfg: Config) -> KnownPlates | None:
+    """The watch list of `[known]` (plates and file), None when it is empty."""
+    plates = list(cfg.known.plates)
+    if cfg.known.file:
+        try:
+            text = Path(cfg.known.file).read_text(encoding="utf-8")
+        except OSError as e:
+            raise ConfigError(f"key 'known.file': cannot read {cfg.known.file}: {e.strerror or e}") from e
+        plates += [ln.split("#")[0].strip() for ln in text.splitlines()]
+    plates = [p for p in plates if p]
+    return KnownPlates(plates, cfg.known.max_edit_distance) if plates else None

@@ -11,13 +11,13 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 
 from edge_ocr.daemon.config import SHUTDOWN_MARGIN_S, Config, check_environment, load_config, state_path
 from edge_ocr.daemon.follow import Follower, FrameWork
+from edge_ocr.daemon.known import known_from_config
 from edge_ocr.daemon.memory import trim
 from edge_ocr.daemon.motion import MotionGate
 from edge_ocr.daemon.notify import Notifier
@@ -26,8 +26,7 @@ from edge_ocr.daemon.sinks.base import Sink
 from edge_ocr.daemon.sinks.crops import CropSaver, crop_box
 from edge_ocr.daemon.sources import CameraFrame, CaptureThread, FrameSource, make_source
 from edge_ocr.daemon.stats import FrameTrace, StatsKeeper
-from edge_ocr.daemon.track import KnownPlates, PlateTracker
-from edge_ocr.errors import ConfigError
+from edge_ocr.daemon.track import PlateTracker
 from edge_ocr.types import Frame, PlateEvent, PlateRead
 
 log = logging.getLogger("edge_ocr.daemon.runner")
@@ -62,8 +61,10 @@ class Runner:
         self.clock = clock
         self.mono = mono
         src = cfg.source
-        self.capture = CaptureThread(source, src.retry_min_s, src.retry_max_s, src.exit_at_end, mono=mono)
-        self.tracker = PlateTracker(cfg.tracker, src.camera, _known_plates(cfg))
+        self.capture = CaptureThread(
+            source, src.retry_min_s, src.retry_max_s, src.exit_at_end, mono=mono, lockstep=True
+        )
+        self.tracker = PlateTracker(cfg.tracker, src.camera, known_from_config(cfg))
         self.gate = MotionGate(cfg.motion, analyse=cfg.tracker.require_motion)
         self.stats = StatsKeeper(src.camera, mono)
         self.cpu = cpu  # the loop thread's CPU clock: frame cost without the load of other processes
@@ -90,6 +91,7 @@ class Runner:
             if frame is not None:
                 self._process(frame)
                 frame = None  # dropped before the next frame is taken: one frame fewer alive
+                self.capture.done()  # a file decodes its next frame into this one's buffer
             elif self.capture.finished:
                 break
             elif self.capture.source.live:
@@ -181,8 +183,9 @@ class Runner:
 
     def _periodic(self) -> None:
         d = self.cfg.daemon
+        if self.stats.due("trim", d.trim_interval_s):
+            trim()  # give back what the frames of the last second freed (memory.py)
         if self.stats.due("status", d.status_interval_s):
-            trim()  # give back what the frames of the last seconds freed (memory.py)
             self.notifier.status(
                 self.stats.status_line(self.capture.stats, self._queue_depth(), self.gate.skipped)
             )
@@ -231,18 +234,6 @@ class Runner:
             "stopped: %s", self.stats.status_line(self.capture.stats, self._queue_depth(), self.gate.skipped)
         )
         return 0
-
-
-def _known_plates(cfg: Config) -> KnownPlates | None:
-    plates = list(cfg.known.plates)
-    if cfg.known.file:
-        try:
-            text = Path(cfg.known.file).read_text(encoding="utf-8")
-        except OSError as e:
-            raise ConfigError(f"key 'known.file': cannot read {cfg.known.file}: {e.strerror or e}") from e
-        plates += [ln.split("#")[0].strip() for ln in text.splitlines()]
-    plates = [p for p in plates if p]
-    return KnownPlates(plates, cfg.known.max_edit_distance) if plates else None
 
 
 def make_reader(cfg: Config) -> FrameReader:

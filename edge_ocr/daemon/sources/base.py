@@ -75,9 +75,13 @@ class CaptureThread:
         exit_at_end: bool = True,
         sleep: Callable[[float], None] | None = None,
         mono: Callable[[], float] = time.monotonic,
+        lockstep: bool = False,
     ) -> None:
         self.source = source
         self._mono = mono
+        # A source that is not live waits for done() after each frame (the daemon's loop calls it).
+        self.lockstep = lockstep
+        self._held = False  # the loop holds the frame it took (lockstep only)
         # When the current open()/read() call began (None between calls): a driver call that never
         # returns cannot be interrupted from Python, only reported so the service gets restarted.
         self.in_call_since: float | None = None
@@ -107,8 +111,16 @@ class CaptureThread:
             if self._slot is None and not self.ended:
                 self._cond.wait(timeout)
             frame, self._slot = self._slot, None
+            self._held = self.lockstep and frame is not None and not self.source.live
             self._cond.notify_all()
             return frame
+
+    def done(self) -> None:
+        """The loop has dropped the frame it took: with `lockstep`, a source read without dropping
+        (a file) decodes its next frame into the same buffer now."""
+        with self._cond:
+            self._held = False
+            self._cond.notify_all()
 
     @property
     def finished(self) -> bool:
@@ -129,9 +141,10 @@ class CaptureThread:
 
     def _wait_for_room(self) -> None:
         """A source read without dropping decodes its next frame only once the loop took the last:
-        two frames alive (the loop's and the next), not three (docs/DAEMON.md, memory)."""
+        two frames alive (the loop's and the next), not three; with `lockstep`, only once the loop
+        is done with it: one frame alive, decoding and reading take turns (docs/DAEMON.md, memory)."""
         with self._cond:
-            while self._slot is not None and not self._stop.is_set():
+            while (self._slot is not None or self._held) and not self._stop.is_set():
                 self._cond.wait(0.2)
 
     def _run(self) -> None:
@@ -152,6 +165,7 @@ class CaptureThread:
                 frame = self.source.read()
                 self.in_call_since = None
                 self._put(frame)
+                del frame  # held here, its buffer could not be decoded into again (FramePool)
                 delay = self._retry[0]
             except BadFrame as e:
                 self.in_call_since = None
