@@ -36,21 +36,22 @@ def small() -> tuple[Any, np.ndarray]:
 def test_equalize_keeps_the_function_and_evens_the_ranges(small: tuple[Any, np.ndarray]) -> None:
     import keras
 
-    from convert.detector.equalize import chains, channel_max, equalize
+    from convert.detector.equalize import channel_max, equalize, groups
 
     src, x = small
     model = keras.models.clone_model(src)
     model.set_weights(src.get_weights())
     before = np.asarray(model(x, training=False))
     info = equalize(model, x)
-    assert info["chains"] >= 10  # the stem and every depthwise -> pointwise pair
+    assert info["groups"] >= 15  # the stem, every depthwise -> pointwise pair, the residual stages
+    assert any(len(d["batchnorms"]) > 1 for d in info["detail"])  # groups joined through Adds
     np.testing.assert_allclose(np.asarray(model(x, training=False)), before, atol=2e-5)
-    found = chains(model)
-    after = channel_max(model, [r for _, r, _ in found], x)
-    for (_, _, nxt), r in zip(found, after, strict=True):
-        if isinstance(nxt, keras.layers.DepthwiseConv2D):  # read per channel: every range made the widest
-            alive = r[r > 1e-6]
-            np.testing.assert_allclose(alive, alive.max(), rtol=1e-3)
+    lone = [g for g in groups(model) if len(g.tensors) == 1 and all(
+        isinstance(r, keras.layers.DepthwiseConv2D) for r in g.readers)]
+    assert lone
+    for r in channel_max(model, [g.tensors[0] for g in lone], x):
+        alive = r[r > 1e-6]  # read per channel only: every range made the widest
+        np.testing.assert_allclose(alive, alive.max(), rtol=1e-3)
 
 
 def test_int8_heat_and_box_logits_have_their_own_scales(small: tuple[Any, np.ndarray], tmp_path: Path) -> None:
