@@ -78,6 +78,21 @@ def _lineage(runs: list[dict[str, Any]]) -> list[str]:
     return [*rows, ""]
 
 
+def _drops(d: dict[str, dict[str, float]]) -> str:
+    return "; ".join(f"{k}: first {v['first_recall']:+.1f}, any {v['any_recall']:+.1f}" for k, v in d.items())
+
+
+def _export_note(exp: dict[str, Any]) -> list[str]:
+    """How the int8 files were made (convert/detector/export.py), when export.json recorded it."""
+    if "equalization" not in exp:
+        return []
+    n = exp["calibration_images"]
+    return [f"int8 export: cross-layer equalization of {exp['equalization']['groups']} groups of BatchNorm+ReLU "
+            "outputs (joined by residual Adds and upsampling) before quantization, the same float function; the "
+            "heat and box logits quantized separately (sigmoids before the concatenation); int8 ranges from "
+            f"{n['tflite']} calibration images for TFLite ({n['onnx']} for ONNX Runtime).", ""]
+
+
 def write_markdown(card: dict[str, Any], path: Path) -> None:
     det, tr = card["detector"], card["training"]
     by = card["metrics"]["by_file"]["tflite_int8"]
@@ -116,8 +131,9 @@ def write_markdown(card: dict[str, Any], path: Path) -> None:
         "",
         *_formats(card),
         "",
-        f"Held-out recall drop int8 vs float, percentage points: {card['metrics']['int8_recall_drop_pp_heldout']}",
+        f"Held-out recall drop int8 vs float, percentage points: {_drops(card['metrics']['int8_recall_drop_pp_heldout'])}",
         "",
+        *_export_note(card.get("export", {})),
         "## Input size and colour: measured comparison",
         "",
         "Held-out training photos, int8 TFLite, threshold chosen per row on them. `final weights @ WxH`: the final "
