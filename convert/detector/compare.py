@@ -73,6 +73,7 @@ def size_sweep(
     cfg: Any, data_dir: Path, work: Path, sizes: tuple[tuple[int, int], ...], quick: bool = False
 ) -> dict[str, Any]:
     """Final weights at each (w, h): int8 TFLite held-out recall/precision (own threshold) and time."""
+    from convert.detector.equalize import equalize
     from convert.detector.model import build
     from convert.quantize import export_tflite
 
@@ -84,7 +85,9 @@ def size_sweep(
         model.load_weights(str(work / "final.weights.h5"))
         d = work / f"size_{w}x{h}"
         d.mkdir(parents=True, exist_ok=True)
-        export_tflite(model, export.calibration(sub, data_dir, quick), d)
+        calib = export.calibration(sub, data_dir, quick)
+        equalize(model, calib[:: max(1, len(calib) // 336)])  # as export.export does for the shipped files
+        export_tflite(model, calib, d)
         recs = evaluate.heldout_records(_int8_runner(d / "model_int8.tflite", (w, h), cfg.stride, cfg.box), data_dir, 3 if quick else 0)
         pooled = [r for v in recs.values() for r in v]
         t = bench.choose_threshold(pooled)
