@@ -86,7 +86,7 @@ def size_sweep(
         d = work / f"size_{w}x{h}"
         d.mkdir(parents=True, exist_ok=True)
         calib = export.calibration(sub, data_dir, quick)
-        equalize(model, calib[:: max(1, len(calib) // 336)])  # as export.export does for the shipped files
+        equalize(model, calib)  # as export.export does for the shipped files
         export_tflite(model, calib, d)
         recs = evaluate.heldout_records(_int8_runner(d / "model_int8.tflite", (w, h), cfg.stride, cfg.box), data_dir, 3 if quick else 0)
         pooled = [r for v in recs.values() for r in v]

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 S_LIMIT = 100.0  # bound on s and 1/s: a nearly dead channel must not blow its weights up
+RANGE_IMAGES = 336  # about this many calibration images (every k-th) measure the channel ranges
 
 
 class Group:
@@ -126,9 +127,12 @@ def scales(r: np.ndarray, pointwise_kernels: list[np.ndarray]) -> np.ndarray:
 
 
 def equalize(model: Any, x: np.ndarray) -> dict[str, Any]:
-    """Rescale `model`'s weights in place (same float function); x: calibration inputs (training only).
-    Returns, per group, the widest channel over the median one before and after, for export.json."""
+    """Rescale `model`'s weights in place (same float function); x: calibration inputs (training only),
+    of which every k-th, about RANGE_IMAGES, measure the ranges. Returns, per group, the widest channel
+    over the median one before and after, for export.json."""
     from keras import layers
+
+    x = x[:: max(1, len(x) // RANGE_IMAGES)]
 
     found = groups(model)
     flat = [t for g in found for t in g.tensors]

@@ -59,7 +59,7 @@ def export(model: Any, cfg: Any, data_dir: Path, out: Path, work: Path, quick: b
     calib = calibration(cfg, data_dir, quick)
     trained, model = model, keras.models.clone_model(model)  # the caller's weights stay as trained
     model.set_weights(trained.get_weights())
-    eq = equalize(model, calib[:: max(1, len(calib) // 336)])
+    eq = equalize(model, calib)
     out.mkdir(parents=True, exist_ok=True)
     q = export_tflite(model, calib, out)
     export_onnx_float(model, out / FILES["onnx_float"])

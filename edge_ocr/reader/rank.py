@@ -33,6 +33,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from edge_ocr.types import Box, PlateRead
 
 BAR_GLYPHS = frozenset("1IL")
@@ -61,11 +63,7 @@ def line_height(read: PlateRead) -> float:
     """Median character height in frame pixels (the box height when no characters are known)."""
     if not read.chars:
         return float(read.box.h)
-    hs = sorted(c.box.h for c in read.chars)
-    mid = len(hs) // 2
-    # the middle value, or the mean of the two middle ones (as statistics.median, whose import
-    # with decimal and fractions costs the daemon 0.5 MiB)
-    return float(hs[mid]) if len(hs) % 2 else (hs[mid - 1] + hs[mid]) / 2.0
+    return float(np.median([c.box.h for c in read.chars]))
 
 
 def beside(a: Box, b: Box, gap: float) -> bool:
