@@ -412,3 +412,43 @@ def test_lockstep_video_file_keeps_one_frame_buffer(tmp_path: Path) -> None:
         cap.done()
     assert means == list(range(12))
     assert len(src._frames._bufs) == 1 and len(src._smalls._bufs) == 1
+
+
+def test_opencv_retrieve_converts_into_the_frame_given_back(tmp_path: Path) -> None:
+    video = tmp_path / "v.avi"
+    write_video(video, 4)
+    src = OpenCvSource(str(video), lores=(80, 60))
+    src.open()
+    src.grab()
+    first = src.retrieve()
+    assert isinstance(first, CameraFrame) and first.lores is not None and first.index == 0
+    src.grab()
+    second = src.retrieve(first)  # the frame nobody took: its buffers are written again
+    assert isinstance(second, CameraFrame) and second.index == 1
+    assert second.image is first.image and second.lores is first.lores
+    assert round(float(second.image.mean()) / 10) == 1 and round(float(second.lores.mean()) / 10) == 1
+    src.close()
+
+
+def test_live_video_keeps_two_frame_buffers(tmp_path: Path) -> None:
+    """A live source (a file paced as a camera) read by a loop slower than it: the capture thread
+    grabs without a buffer and converts into the frame the loop did not take, so only the loop's
+    frame and the slot's exist, and the newest frame always wins."""
+    video = tmp_path / "v.avi"
+    write_video(video, 25)
+    src = OpenCvSource(str(video), playback_rate=40.0, lores=(80, 60))  # 400 frames/s
+    assert src.live
+    cap = CaptureThread(src, sleep=lambda s: None)
+    cap.start()
+    means, buffers = [], set()
+    while not cap.finished:
+        f = cap.get(2.0)
+        if f is None:
+            continue
+        means.append(round(float(f.image.mean()) / 10))
+        buffers.add(f.image.ctypes.data)
+        time.sleep(0.02)  # the loop's work on the frame it holds: several frames arrive meanwhile
+        del f
+    assert means == sorted(set(means)) and means[-1] == 24 and len(means) < 25
+    assert cap.stats.captured == 25 and cap.stats.dropped == 25 - len(means)
+    assert len(buffers) <= 2 and len(src._frames._bufs) <= 2 and len(src._smalls._bufs) <= 2

@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
@@ -52,6 +52,16 @@ class FrameSource(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class GrabbingSource(Protocol):
+    """A source that can take a frame (`grab`) apart from converting it (`retrieve`, into the
+    buffers of a frame given back): OpenCvSource."""
+
+    def grab(self) -> None: ...
+
+    def retrieve(self, into: Frame | None = None) -> Frame: ...
 
 
 @dataclass
@@ -162,10 +172,13 @@ class CaptureThread:
                     if self._stop.is_set():
                         break  # stopping: no frame read only to be thrown away
                     self.in_call_since = self._mono()
-                frame = self.source.read()
-                self.in_call_since = None
-                self._put(frame)
-                del frame  # held here, its buffer could not be decoded into again (FramePool)
+                if self.source.live and isinstance(self.source, GrabbingSource):
+                    self._grab_and_convert(self.source)
+                else:
+                    frame = self.source.read()
+                    self.in_call_since = None
+                    self._put(frame)
+                    del frame  # held here, its buffer could not be decoded into again (FramePool)
                 delay = self._retry[0]
             except BadFrame as e:
                 self.in_call_since = None
@@ -192,6 +205,23 @@ class CaptureThread:
         with self._cond:
             self.ended = True
             self._cond.notify_all()
+
+    def _grab_and_convert(self, source: GrabbingSource) -> None:
+        """A live source: grab the next frame holding no buffer (the wait for the camera), then
+        convert it into the buffers of the frame the loop did not take (latest wins; under the lock,
+        so the loop cannot take that one meanwhile) or, when the loop took it, into a free one. Two
+        frames alive, the loop's and the slot's, instead of a third being decoded beside them."""
+        source.grab()
+        self.in_call_since = None
+        with self._cond:
+            stale, self._slot = self._slot, None
+            if stale is not None:
+                self.stats.dropped += 1
+                self._slot = source.retrieve(stale)
+                self.stats.captured += 1
+                self._cond.notify_all()
+                return
+        self._put(source.retrieve())
 
     def _close_quietly(self) -> None:
         with contextlib.suppress(Exception):  # closing a broken camera may fail too

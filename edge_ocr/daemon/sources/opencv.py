@@ -15,7 +15,7 @@ from edge_ocr.errors import SourceError
 from edge_ocr.types import Frame
 
 STREAM_TIMEOUT_MS = 10000
-POOL = 3  # frame buffers decoded into again: the loop's frame, the one being decoded, and a live camera's spare
+POOL = 3  # frame buffers decoded into again: the loop's frame, the slot's (a live source) and one spare
 
 
 class FramePool:
@@ -149,6 +149,13 @@ class OpenCvSource:
             self._ts0 = max(self._ts0, self._last[1] + 1.0 / self._file_fps)
 
     def read(self) -> Frame:
+        self.grab()
+        return self.retrieve()
+
+    def grab(self) -> None:
+        """Take the next frame from the camera or file without converting it (`retrieve` does):
+        a live source's capture thread grabs while the loop works, and converts a frame only into a
+        buffer that is free (CaptureThread)."""
         if self._cap is None:
             raise SourceError(f"{self.uri}: not open")
         if self.is_file and self._rate > 0:
@@ -156,29 +163,37 @@ class OpenCvSource:
             wait = due - self._clock()
             if wait > 0:
                 self._sleep(wait)
-        spare = self._frames.spare(self._last_shape)
-        ok, image = self._cap.read() if spare is None else self._cap.read(spare)
-        if not ok or image is None:
+        if not self._cap.grab():
             if self.is_file:
                 raise EndOfStream(f"{self.uri}: end of video")
             raise SourceError(f"{self.uri}: no frame (camera gone?)")
         n = self._index
         self._index += 1
-        index = self._first + n
-        ts = self._ts0 + n / self._file_fps if self.is_file else self._clock()
-        self._last = (index, ts)
-        if image.ndim not in (2, 3) or image.size == 0:
-            raise BadFrame(f"{self.uri}: frame {index} has shape {image.shape}")
-        self._frames.keep(image, spare)
+        self._last = (self._first + n, self._ts0 + n / self._file_fps if self.is_file else self._clock())
+
+    def retrieve(self, into: Frame | None = None) -> Frame:
+        """The frame last grabbed, converted into `into`'s buffers (a frame nobody else holds: the
+        one it replaces) or into pooled ones."""
+        if self._cap is None or self._last is None:
+            raise SourceError(f"{self.uri}: not open")
+        index, ts = self._last
+        spare = into.image if into is not None else self._frames.spare(self._last_shape)
+        ok, image = self._cap.retrieve() if spare is None else self._cap.retrieve(spare)
+        if not ok or image is None or image.ndim not in (2, 3) or image.size == 0:
+            raise BadFrame(f"{self.uri}: frame {index} does not decode")
+        if into is None or image is not spare:
+            self._frames.keep(image, spare)
         self._last_shape = image.shape
         if self._lores is None:
             return Frame(image=image, index=index, timestamp=ts, source=self.name)
         # As picamera2's lores stream: the costly search runs on a quarter of the pixels, and
         # the plates found there are cut again from the full frame for reading.
         shape = (self._lores[1], self._lores[0], *image.shape[2:])
-        into = self._smalls.spare(shape)
-        small = cv2.resize(image, self._lores, dst=into, interpolation=cv2.INTER_AREA)
-        self._smalls.keep(small, into)
+        old = into.lores if isinstance(into, CameraFrame) else None
+        dst = old if old is not None and old.shape == shape else self._smalls.spare(shape)
+        small = cv2.resize(image, self._lores, dst=dst, interpolation=cv2.INTER_AREA)
+        if small is not old:
+            self._smalls.keep(small, dst)
         return CameraFrame(image=image, index=index, timestamp=ts, source=self.name, lores=small)
 
     def close(self) -> None:
