@@ -34,6 +34,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--max-steps", type=int, default=100_000)
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument(
+        "--framing",
+        default="crop",
+        choices=("crop", "chars"),
+        help="crop: the crop as given (v1); chars: around the contour reader's characters (framing.py)",
+    )
     p.add_argument("--reframe", type=float, default=0.0, help="share of real crops reframed (lines.reframe)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--calib", type=int, default=1000, help="training lines used to calibrate int8")
@@ -78,7 +84,21 @@ def stage_data(a: argparse.Namespace) -> None:
     synth = render_many(a.synth, a.fonts, a.seed)
     us = usplate.render_many(a.synth_us, a.fonts, a.seed + 1)
     held = usplate.render_many(a.synth_heldout, a.fonts, a.seed + 2, held_out=True)
-    built = lines.build(real + synth + us + held)
+    samples = real + synth + us + held
+    if a.framing == "chars":
+        from convert.sequence.data import split_of
+        from convert.sequence.framing import frame_samples
+
+        log = log_to(a.work)
+        test = [
+            s.source == "synth-heldout" or (not s.source.startswith("synth") and split_of(s.text) == "test")
+            for s in samples
+        ]
+        samples = frame_samples(
+            [s for s, t in zip(samples, test, strict=True) if not t], False, log
+        ) + frame_samples([s for s, t in zip(samples, test, strict=True) if t], True, log)
+    (a.work / "framing.txt").write_text(a.framing)
+    built = lines.build(samples)
     lines.save(built, a.work / "lines.pkl")
     n = {k: dict(Counter(v.sources)) for k, v in built.items()}
     (a.work / "lines_counts.json").write_text(json.dumps(n))

@@ -39,11 +39,14 @@ def write_stub(folder: Path, keys: tuple[str, ...]) -> None:
 def read_all(reader: SequenceReader, samples: list[LineSample], batch: int = 32) -> list[str]:
     """Greedy text of every sample, batched; two-row plates go through the side-by-side input."""
     got: dict[int, str] = {}
-    for rows in (1, 2):
-        idx = [i for i, s in enumerate(samples) if s.rows == rows]
+    # framed samples carry their own row boundary: one batch per (rows, split)
+    for rows, split in sorted({(s.rows, s.split_y if s.rows == 2 else 0.5) for s in samples}):
+        idx = [
+            i for i, s in enumerate(samples) if (s.rows, s.split_y if s.rows == 2 else 0.5) == (rows, split)
+        ]
         for j in range(0, len(idx), batch):
             part = idx[j : j + batch]
-            logp = reader.log_probs([samples[i].image for i in part], rows)
+            logp = reader.log_probs([samples[i].image for i in part], rows, split)
             got.update({i: greedy_decode(lp)[0] for i, lp in zip(part, logp, strict=True)})
     return [got[i] for i in range(len(samples))]
 
@@ -104,7 +107,12 @@ def synth_heldout(work: Path) -> list[LineSample]:
     with open(folder / "labels.csv", newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     imgs = [(cv2.imread(str(folder / "crops" / r["file"]), cv2.IMREAD_GRAYSCALE), r["plate"]) for r in rows]
-    return [LineSample(img, text, "synth-heldout") for img, text in imgs if img is not None]
+    paths = [str(folder / "crops" / r["file"]) for r in rows]
+    return [
+        LineSample(img, text, "synth-heldout", path=p)
+        for (img, text), p in zip(imgs, paths, strict=True)
+        if img is not None
+    ]
 
 
 def _steps_done(log: Path) -> int:
@@ -116,7 +124,7 @@ def _steps_done(log: Path) -> int:
 
 
 def build_card(
-    out: Path, metrics: dict[str, Any], training: dict[str, Any], data: dict[str, Any]
+    out: Path, metrics: dict[str, Any], training: dict[str, Any], data: dict[str, Any], framing: str = "crop"
 ) -> dict[str, Any]:
     return {
         "name": "plate-seq",
@@ -130,9 +138,13 @@ def build_card(
             "shape": [1, INPUT_H, INPUT_W, 1],
             "layout": "NHWC",
             "dtype": "float32",
+            # "chars": the region around the contour reader's characters (edge_ocr.reader.seqframe);
+            # "crop": the crop as given
+            "framing": framing,
             "preprocess": {
                 "grey": True,
-                "two_rows": "top half left of bottom half (split at 0.5 of the height), then resize",
+                "two_rows": "top row left of bottom row, then resize; split at 0.5 of the height (crop framing) "
+                "or midway between the rows' characters (chars framing)",
                 "resize": [INPUT_H, INPUT_W],
                 "interpolation": "INTER_AREA, aspect not kept",
                 "stretch": "2nd..98th grey percentile -> 0..1, clipped (range at least 8 grey levels)",
@@ -158,6 +170,11 @@ def write(work: Path, out: Path, data_dir: Path, quick: bool, argv: list[str], v
     real = load_real(data_dir, limit=12 if quick else 0)
     held = synth_heldout(work)
     test = [s for s in real if split_of(s.text) == "test"] + held
+    framing = (work / "framing.txt").read_text().strip() if (work / "framing.txt").exists() else "crop"
+    if framing == "chars":  # the device path: framed by the contour reader's characters, whatever it found
+        from convert.sequence.framing import frame_samples
+
+        test = frame_samples(test, heldout=True)
     metrics: dict[str, Any] = {
         "heldout": measure(files_dir, test),
         "split": f"sha1('plate-seq:' + plate) < {HELDOUT} -> test",
@@ -184,13 +201,14 @@ def write(work: Path, out: Path, data_dir: Path, quick: bool, argv: list[str], v
         "lines": lines_n,
         "retrain_command": "python -m convert.sequence all --data ../shared/data --fonts ../shared/fonts "
         f"--out models/plate-seq --synth {synth} --synth-us {synth_us} --minutes {cfg.get('minutes', 60)}"
+        + (" --framing chars" if framing == "chars" else "")
         + (f" --lr {cfg.get('lr')} --init <the previous run's final.weights.h5>" if cfg.get("init") else ""),
         "note": "the budget is wall-clock (cosine learning rate over the elapsed fraction): the steps done "
         "depend on the machine; this run shared 2 CPU cores with other jobs, one thread",
         "card_command": "python -m convert.sequence " + " ".join(argv),
     }
     data = {"counts": counts(real + held, lines_n), "licences": LICENCES}
-    card = build_card(out, metrics, training, data)
+    card = build_card(out, metrics, training, data, framing)
     card["version"] = version
     if (work / "notes.md").exists():  # what this version changed and why, written by hand
         card["notes"] = (work / "notes.md").read_text(encoding="utf-8")

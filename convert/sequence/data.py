@@ -38,6 +38,7 @@ class LineSample:
     source: str
     rows: int = 1
     split_y: float = 0.5  # row boundary as a fraction of the height (two-row plates)
+    path: str = ""  # the file it came from (real crops): framing.py reads it again in colour
 
 
 def clean_text(s: str) -> str:
@@ -56,7 +57,7 @@ def _from_csv(folder: Path, source: str) -> list[LineSample]:
             img = _grey(folder / "crops" / row["file"])
             text = clean_text(row["plate"])
             if img is not None and 3 <= len(text) <= 10:
-                out.append(LineSample(img, text, source))
+                out.append(LineSample(img, text, source, path=str(folder / "crops" / row["file"])))
     return out
 
 
@@ -68,7 +69,7 @@ def load_br(folder: Path) -> list[LineSample]:
         img = _grey(p)
         text = clean_text(p.stem.split("_")[0])
         if img is not None and 3 <= len(text) <= 10:
-            out.append(LineSample(img, text, "br-crops"))
+            out.append(LineSample(img, text, "br-crops", path=str(p)))
     return out
 
 
@@ -112,7 +113,7 @@ def load_vn(folder: Path) -> list[LineSample]:
         img = _grey(p)
         # VN/CZ/HR plates carry 7-9 characters: shorter texts are boxes left out by the labeller.
         if img is not None and 6 <= len(text) <= 10:
-            out.append(LineSample(img, text, "vn-char-boxes", rows, split))
+            out.append(LineSample(img, text, "vn-char-boxes", rows, split, str(p)))
     return out
 
 

@@ -24,6 +24,7 @@ import cv2
 import numpy as np
 
 from edge_ocr.reader.sequence import SequenceReader, fuse
+from edge_ocr.types import CharPrediction
 
 HELDOUT = 0.12  # fraction of plate strings held out (shared with convert/sequence)
 SALT = "plate-seq"
@@ -76,28 +77,32 @@ class Row:
     added_cpu_ms: float  # CPU time of read + scoring the candidates (fusion's added cost)
 
 
-Contour = dict[str, tuple[str, list[tuple[str, float]]]]  # path -> (plate, N-best) of the contour reader
+# path -> (plate, N-best, final characters) of the contour reader
+Contour = dict[str, tuple[str, list[tuple[str, float]], tuple[CharPrediction, ...]]]
 
 
 def collect(
     seq: SequenceReader, contour: Any, crops: Sequence[Crop], known: Contour | None = None
 ) -> list[Row]:
     """Read every crop with both readers (contour may be None: sequence only). `known` holds contour
-    reads by path (they do not depend on the sequence model): used when there, filled when not."""
+    reads by path (they do not depend on the sequence model): used when there, filled when not.
+    With a contour reader the sequence model reads the crop as on the device (framed by the
+    characters when its card asks); without one, the whole crop with `c.rows`."""
     rows = []
     known = {} if known is None else known
     for c in crops:
         img = cv2.imread(str(c.path), cv2.IMREAD_COLOR)
         if img is None:
             continue
-        plate, cands = known.get(str(c.path), ("", []))
+        plate, cands, chars = known.get(str(c.path), ("", [], ()))
         if contour is not None and str(c.path) not in known:
             pr = contour.read_crop(img)
             if pr is not None:
                 plate, cands = pr.plate, [(k.plate, float(k.confidence)) for k in pr.candidates]
-            known[str(c.path)] = (plate, cands)
+                chars = tuple(pr.chars)
+            known[str(c.path)] = (plate, cands, chars)
         t0, c0 = time.perf_counter(), time.process_time()
-        read = seq.read(img, c.rows)
+        read = seq.read_line(img, chars) if contour is not None else seq.read(img, c.rows)
         ms = (time.perf_counter() - t0) * 1e3
         fuse(cands, read.logp, 1.0, -5.0)
         cpu = (time.process_time() - c0) * 1e3

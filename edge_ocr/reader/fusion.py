@@ -87,8 +87,7 @@ class SequenceStage:
         `detected`: the crop was cut from a whole frame (see AUTO_FRAMES)."""
         if not line.ranked or (detected and self.params.reader == "auto" and not AUTO_FRAMES):
             return line
-        rows = 1 + max((c.row for c in line.chars), default=0)
-        seq = self.model.read(crop, rows=min(rows, 2))
+        seq = self.model.read_line(crop, line.chars)  # framed as the model's card asks (seqframe.py)
         region = line.ranked[0][1]
         if self.params.reader == "sequence":
             if not seq.text:

@@ -21,6 +21,8 @@ import numpy as np
 
 from edge_ocr.backends import file_key, make_backend
 from edge_ocr.errors import ModelError
+from edge_ocr.reader.seqframe import FRAMINGS, cut, frame_for
+from edge_ocr.types import CharPrediction
 
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 BLANK = len(ALPHABET)  # the CTC blank is the last class (index 36)
@@ -224,21 +226,33 @@ class SequenceReader:
         if not self.path.is_file():
             raise ModelError(f"{self.path}: model file not found")
         self.alphabet = str(self.card.get("alphabet", ALPHABET))
+        # which region of a crop the model reads (seqframe.py); cards before v3 have none: the whole crop
+        self.framing = str(self.card.get("input", {}).get("framing", "crop"))
+        if self.framing not in FRAMINGS:
+            raise ModelError(f"{self.model_dir / 'card.json'}: unknown input framing {self.framing!r}")
         self._be = make_backend(backend, self.path, threads)
         if tuple(self._be.input_hwc) != (INPUT_H, INPUT_W, 1):
             raise ModelError(f"{self.path}: input {self._be.input_hwc}, expected {(INPUT_H, INPUT_W, 1)}")
         if self._be.output_size != len(self.alphabet) + 1:
             raise ModelError(f"{self.path}: {self._be.output_size} classes, expected alphabet + blank")
 
-    def log_probs(self, crops: list[np.ndarray], rows: int = 1) -> np.ndarray:
+    def log_probs(self, crops: list[np.ndarray], rows: int = 1, split: float = 0.5) -> np.ndarray:
         """Crops (BGR or grey) -> (N, T, C) per-timestep log-probabilities, blank last."""
-        x = np.stack([plate_input(c, rows) for c in crops])[..., None]
+        x = np.stack([plate_input(c, rows, split) for c in crops])[..., None]
         logits = self._be.run(x).reshape(len(crops), -1, len(self.alphabet) + 1)
         return log_softmax(logits)
 
     def read(self, crop: np.ndarray, rows: int = 1) -> SequenceRead:
         """One crop -> its best path text, confidence and the frames for scoring candidates."""
         logp = self.log_probs([crop], rows)[0]
+        text, conf = greedy_decode(logp, self.alphabet)
+        return SequenceRead(text, conf, logp)
+
+    def read_line(self, crop: np.ndarray, chars: Sequence[CharPrediction]) -> SequenceRead:
+        """Read the part of `crop` the model's framing asks for, given the contour reader's characters
+        (crop coordinates): around them ("chars") or the whole crop ("crop"); rows from the chars."""
+        f = frame_for(self.framing, chars, crop.shape)
+        logp = self.log_probs([cut(crop, f)], f.rows, f.split)[0]
         text, conf = greedy_decode(logp, self.alphabet)
         return SequenceRead(text, conf, logp)
 
