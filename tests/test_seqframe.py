@@ -111,3 +111,22 @@ def test_an_unknown_framing_is_a_model_error(tmp_path: Path) -> None:
 
     with pytest.raises(ModelError):
         SequenceReader(_model_with_framing(tmp_path, "labeller"))
+
+
+def test_training_keeps_the_labelled_framing_where_the_segmenter_disagrees() -> None:
+    from convert.sequence.data import LineSample
+    from convert.sequence.framing import framed
+
+    img = np.zeros((100, 200), np.uint8)
+    two_rows = LineSample(img, "AB12345", "vn-char-boxes", rows=2, split_y=0.4)
+    one_row = char_frame([_char(30 + 12 * i, 20) for i in range(5)], img.shape)
+    lost = char_frame([_char(30, 20)], img.shape)
+    assert framed(two_rows, one_row, heldout=False) is two_rows  # rows disagree with the label
+    assert framed(two_rows, lost, heldout=False) is two_rows  # the segmenter found too little
+    single = LineSample(img, "AB12345", "us-nyc-crops")
+    got = framed(single, one_row, heldout=False)
+    assert got.image.shape == (32, 82) and got.rows == 1
+    # held-out samples always take the device's frame, whatever the label says
+    held = framed(two_rows, one_row, heldout=True)
+    assert held.image.shape == (32, 82) and held.rows == 1
+    assert framed(two_rows, lost, heldout=True).image.shape == (100, 200)

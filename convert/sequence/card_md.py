@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from convert.card import files_and_training
+from edge_ocr.reader.seqframe import FrameParams
 
 FORMATS = ("tflite_int8", "tflite_float", "onnx_int8", "onnx_float")
 
@@ -61,6 +62,20 @@ def fusion_lines(f: dict[str, Any] | None) -> list[str]:
     return [*out, ""]
 
 
+def framing_lines(framing: str) -> list[str]:
+    if framing != "chars":
+        return []
+    p = FrameParams()
+    return [
+        "",
+        "Input framing (`input.framing: chars`): not the crop as given but the region around the contour "
+        f"reader's characters (edge_ocr/reader/seqframe.py: their box widened by {p.above} median character "
+        f"heights above and below and {p.beside} beside, clamped to the crop; the whole crop when fewer than "
+        f"{p.min_chars} characters were found; two rows split midway between them). Training and held-out "
+        "samples were framed by the same device contour reader, so the framing is ours, not the labeller's.",
+    ]
+
+
 def model_card_md(card: dict[str, Any]) -> str:
     h = card["metrics"]["heldout"]
     data = [
@@ -77,6 +92,7 @@ def model_card_md(card: dict[str, Any]) -> str:
         "strings exactly (CTC forward algorithm). Two-row plates are read with the top row laid left of "
         "the bottom row. All-convolutional (depthwise-separable backbone, 1-D convolutional head): "
         "no recurrent layer, so int8 conversion is plain.",
+        *framing_lines(card["input"].get("framing", "crop")),
         "",
         "## Held-out exact-plate accuracy (device path: SequenceReader, one thread)",
         "",
