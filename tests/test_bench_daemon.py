@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -102,6 +103,9 @@ def test_config_written_for_the_daemon_is_valid(tmp_path: Path) -> None:
     assert cfg.mqtt.enabled and cfg.mqtt.port == 1883 and cfg.crops.enabled
     assert cfg.mqtt.client_id.startswith("edge-ocr-bench-") and cfg.mqtt.client_id.endswith("-out")
     assert cfg.daemon.trace.endswith("trace.csv") and cfg.log.stats
+    assert cfg.crops.quota_mb == 100.0  # the daemon's default unless the bench is given one
+    small = dataclasses.replace(run, crops_quota_mb=12.5)
+    assert load_config(write_config(small)).crops.quota_mb == 12.5
 
 
 def test_opencv_source_with_lores_gives_a_small_copy(tmp_path: Path) -> None:

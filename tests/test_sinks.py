@@ -128,6 +128,8 @@ def test_crop_save_costs_the_same_with_100_or_10000_files(tmp_path: Path) -> Non
         newest = saver.save(event(ts=1.8e9, eid="last"), crop)
         left = {p.name: p.stat().st_size for p in folder.glob("*.jpg")}
         assert saver.listings == 2 and saver.total == sum(left.values()) <= 0.9 * saver.quota
+        assert saver.held == saver.deleted  # the scan held only the crops it deleted, not the folder
+        assert n == 100 or saver.deleted < n / 5
         order = sorted(left, key=lambda name: (name.startswith("1"), name))  # olds, then the 31 saved
         every = [f"old{i:05d}.jpg" for i in range(n)] + [f"{1.7e9 + i:.3f}_gate_ABC123_e{i:03d}.jpg" for i in range(30)]
         assert newest is not None and newest.name == order[-1]
@@ -135,6 +137,35 @@ def test_crop_save_costs_the_same_with_100_or_10000_files(tmp_path: Path) -> Non
         assert len(order) < n + 31
     print(f"median ms per crop save: 100 files {ms[100]:.3f}, 10,000 files {ms[10_000]:.3f}")
     assert ms[10_000] < 3 * ms[100] + 1.0
+
+
+def test_crop_quota_scans_again_for_crops_copied_in(tmp_path: Path) -> None:
+    """The running total says how much to delete; crops copied into the folder behind the saver's
+    back are found by a second scan, and the folder still ends under 90 % of the quota, oldest first."""
+    folder = tmp_path / "crops"
+    folder.mkdir()
+
+    def put(name: str, size: int, age_s: int) -> None:
+        (folder / name).write_bytes(b"\xff" * size)
+        os.utime(folder / name, ns=(1_000_000_000 * age_s, 1_000_000_000 * age_s))
+
+    for i in range(50):
+        put(f"a{i:02d}.jpg", 1000, i)
+    saver = CropSaver(folder, quota_bytes=60_000)
+    assert saver.total == 50_000
+    for i in range(40):  # copied in by hand, older than all the saver knew of
+        put(f"hand{i:02d}.jpg", 1000, -100 + i)
+    crop = np.random.default_rng(1).integers(0, 255, (60, 200, 3), dtype=np.uint8)
+    size = len(cv2.imencode(".jpg", crop, [cv2.IMWRITE_JPEG_QUALITY, 90])[1])
+    saver.quota = 50_000 + size - 100  # by its own count, this save goes just over
+    newest = saver.save(event(ts=1.8e9, eid="last"), crop)
+    left = sorted(p.name for p in folder.glob("*.jpg"))
+    assert newest is not None and newest.name in left
+    assert saver.listings == 3  # at start, the pass judged from the running total, the pass for the rest
+    assert saver.total == sum((folder / n).stat().st_size for n in left) <= 0.9 * saver.quota
+    assert not any(n.startswith("hand") for n in left)  # the oldest went first
+    olds = [n for n in left if n.startswith("a")]
+    assert len(olds) == len(left) - 1 and olds == [f"a{i:02d}.jpg" for i in range(50 - len(olds), 50)]
 
 
 def test_files_the_daemon_writes_are_private_whatever_the_umask(tmp_path: Path) -> None:

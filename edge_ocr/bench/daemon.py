@@ -36,6 +36,7 @@ class DaemonRun:
     duration_s: float = 0.0  # > 0: loop the video and stop the daemon (SIGTERM) after this long
     mqtt: str = ""  # host:port of a broker: the MQTT sink (and its spool) on
     crops: bool = False
+    crops_quota_mb: float = 0.0  # > 0: the crop folder's quota (crops.quota_mb); 0: the daemon's default
     motion: bool = False
     lores: str = ""  # WxH: detect on a copy this small (source.lores), read from the full frame
     python: str = ""  # the interpreter of the install to measure (a device venv); default this one
@@ -96,6 +97,8 @@ def write_config(run: DaemonRun) -> Path:
         lines += ["[spool]", f"path = {_toml_str(str((run.out / 'spool.sqlite3').resolve()))}"]
     if run.crops:
         lines += ["[crops]", "enabled = true", f"dir = {_toml_str(str((run.out / 'crops').resolve()))}"]
+        if run.crops_quota_mb > 0:
+            lines += [f"quota_mb = {run.crops_quota_mb}"]
     path = run.out / "daemon.toml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path

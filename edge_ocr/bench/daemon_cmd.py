@@ -36,6 +36,13 @@ def add_daemon_options(p: argparse.ArgumentParser) -> None:
     )
     g.add_argument("--mqtt", default="", metavar="HOST:PORT", help="also the MQTT sink (with its spool)")
     g.add_argument("--crops", action="store_true", help="also save crops")
+    g.add_argument(
+        "--crops-quota-mb",
+        type=float,
+        default=0.0,
+        metavar="MB",
+        help="with --crops: the crop folder's quota (default: the daemon's, 100), small to reach it in a short run",
+    )
     g.add_argument("--motion", action="store_true", help="motion gate on")
     g.add_argument("--lores", default="", metavar="WxH", help="detect on a copy this small, e.g. 640x360")
     g.add_argument("--no-follow", action="store_true", help="read every frame whole (tracker.follow = false)")
@@ -93,6 +100,7 @@ def cmd_bench_daemon(args: argparse.Namespace) -> int:
             args.duration,
             args.mqtt,
             args.crops,
+            args.crops_quota_mb,
             args.motion,
             args.lores,
             args.python,
