@@ -79,6 +79,8 @@ class CropSaver:
                 except OSError:
                     continue  # removed meanwhile
                 total += st.st_size
+                if held_bytes >= excess and held and (st.st_mtime_ns, entry.name) > (held[0].mtime_ns, held[0].name):
+                    continue  # newer than all it holds, and those cover the excess already
                 heapq.heappush(held, _Held(st.st_mtime_ns, entry.name, st.st_size))
                 held_bytes += st.st_size
                 while held and held_bytes - held[0].size >= excess:
