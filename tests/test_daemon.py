@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from edge_ocr.daemon.config import Config, DaemonConfig, LogConfig, SourceConfig, TrackerConfig
 from edge_ocr.daemon.notify import Notifier
@@ -143,6 +144,35 @@ def test_bad_frames_skipped_counted_and_events_flow(tmp_path: Path) -> None:
     assert stats["bad_frames"] == 3  # two undecodable files + one frame the reader choked on
     assert stats["frames_in"] == 10 and stats["frames_out"] == 9 and stats["dropped"] == 0
     assert stats["stage_ms"]["classify"] == 2.0  # type: ignore[index]
+
+
+@pytest.mark.parametrize("every", [60.0, 0.0])
+def test_full_collection_on_its_interval_reported_in_stats(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, every: float
+) -> None:
+    """daemon.gc_interval_s: a full collection that often, its longest time in the next stats
+    message (gc_ms); 0 leaves collections to Python and every message says 0."""
+    took = iter([3.0, 7.5, 2.0, 4.0, 1.0])
+    calls: list[float] = []
+    monkeypatch.setattr("edge_ocr.daemon.runner.collect", lambda: calls.append(now[0]) or next(took))
+    now = [1000.0]
+    cfg = Config(
+        source=SourceConfig(kind="folder", uri=str(folder_with_frames(tmp_path / "f", 2)), camera="t"),
+        log=LogConfig(path=str(tmp_path / "events.jsonl"), stats=True),
+        daemon=DaemonConfig(stats_interval_s=150.0, status_interval_s=0.5, gc_interval_s=every),
+    )
+    sink = JsonLinesSink(cfg.log.path, cfg.log.kinds, stats=True)
+    runner = Runner(cfg, StubReader(), make_source(cfg.source), [sink], Notifier({}), mono=lambda: now[0])
+    for _ in range(301):  # 300 s in steps of one second
+        runner._periodic()
+        now[0] += 1.0
+    sink.close(0.0)
+    gc_ms = [x["gc_ms"] for x in log_lines(tmp_path) if x.get("schema") == "edge_ocr.stats/1"]
+    if every:
+        assert calls == [1060.0, 1120.0, 1180.0, 1240.0, 1300.0]  # the first one interval after start
+        assert gc_ms == [7.5, 4.0]  # the longest since the previous message (at 150 s and at 300 s)
+    else:
+        assert calls == [] and gc_ms == [0.0, 0.0]
 
 
 def test_watchdog_only_while_loop_progresses(tmp_path: Path) -> None:

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import ctypes
 import functools
+import gc
 import logging
+import time
 
 log = logging.getLogger("edge_ocr.daemon.memory")
 
@@ -95,3 +97,17 @@ def trim() -> None:
     lib = _libc()
     if lib is not None:
         lib.malloc_trim(0)
+
+
+def collect() -> float:
+    """A full garbage collection; returns the milliseconds it took.
+
+    Steady state makes almost no cyclic garbage, so Python's own full collections come rarely (only
+    when the old generation has grown by a quarter), and until one comes CPython keeps the tuples,
+    lists, dicts and floats that the frames free on its free lists. Python 3.11 keeps freed tuples of
+    20 items there and never reuses them (CPython gh-121439): up to 2,000 of them, 208 bytes each,
+    one more whenever a plate of 20 contour tiles is stacked. A full collection empties the free
+    lists, so their blocks serve the next frames instead of new pages (docs/DAEMON.md, session 13)."""
+    t0 = time.perf_counter()
+    gc.collect()
+    return (time.perf_counter() - t0) * 1000.0

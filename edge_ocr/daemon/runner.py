@@ -18,7 +18,7 @@ import numpy as np
 from edge_ocr.daemon.config import SHUTDOWN_MARGIN_S, Config, check_environment, load_config, state_path
 from edge_ocr.daemon.follow import Follower, FrameWork
 from edge_ocr.daemon.known import known_from_config
-from edge_ocr.daemon.memory import trim
+from edge_ocr.daemon.memory import collect, trim
 from edge_ocr.daemon.motion import MotionGate
 from edge_ocr.daemon.notify import Notifier
 from edge_ocr.daemon.signals import StopSignals
@@ -185,6 +185,8 @@ class Runner:
         d = self.cfg.daemon
         if self.stats.due("trim", d.trim_interval_s):
             trim()  # give back what the frames of the last second freed (memory.py)
+        if d.gc_interval_s > 0 and self.stats.due("gc", d.gc_interval_s):
+            self.stats.collected(collect())
         if self.stats.due("status", d.status_interval_s):
             self.notifier.status(
                 self.stats.status_line(self.capture.stats, self._queue_depth(), self.gate.skipped)

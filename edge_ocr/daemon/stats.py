@@ -84,6 +84,11 @@ class StatsKeeper:
         self._stage_n = 0
         self._due: dict[str, float] = {}
         self._mark = (self.start, 0, 0)  # time, frames_in, frames_out at the last snapshot
+        self._gc_ms = 0.0  # the longest full collection since the last snapshot
+
+    def collected(self, ms: float) -> None:
+        """A full garbage collection took `ms` (runner: daemon.gc_interval_s)."""
+        self._gc_ms = max(ms, self._gc_ms)
 
     def bad_frame(self, why: str) -> None:
         self.bad_frames += 1
@@ -129,6 +134,7 @@ class StatsKeeper:
         stage = {k: v / self._stage_n for k, v in self._stage_sum.items()} if self._stage_n else {}
         self._stage_sum, self._stage_n = {}, 0
         self._mark = (now, cap.captured, self.frames_out)
+        gc_ms, self._gc_ms = self._gc_ms, 0.0
         return Stats(
             camera=self.camera,
             uptime_s=now - self.start,
@@ -156,6 +162,7 @@ class StatsKeeper:
             plates_at_edge=self.work.edge,
             plates_still=self.work.still,
             memory_mb=breakdown(),
+            gc_ms=round(gc_ms, 2),
         )
 
     def status_line(self, cap: CaptureStats, depth: int, motion_skipped: int = 0) -> str:

@@ -74,6 +74,7 @@ class Stats:
     plates_at_edge: int = 0  # regions cut by the frame border (a vehicle arriving or leaving): not read
     plates_still: int = 0  # still regions whose last read (< tracker.recheck_s ago) found no plate: not read
     memory_mb: dict[str, float] = field(default_factory=dict)  # daemon/memory.py: breakdown()
+    gc_ms: float = 0.0  # the longest full collection (daemon.gc_interval_s) since the last stats; 0: none
 
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
