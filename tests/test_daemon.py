@@ -150,11 +150,14 @@ def test_bad_frames_skipped_counted_and_events_flow(tmp_path: Path) -> None:
 def test_full_collection_on_its_interval_reported_in_stats(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, every: float
 ) -> None:
-    """daemon.gc_interval_s: a full collection that often, its longest time in the next stats
-    message (gc_ms); 0 leaves collections to Python and every message says 0."""
+    """daemon.gc_interval_s: a full collection that often (the first freezes what start-up made),
+    its longest time in the next stats message (gc_ms); 0 leaves collections to Python and every
+    message says 0."""
     took = iter([3.0, 7.5, 2.0, 4.0, 1.0])
-    calls: list[float] = []
-    monkeypatch.setattr("edge_ocr.daemon.runner.collect", lambda: calls.append(now[0]) or next(took))
+    calls: list[tuple[float, bool]] = []
+    monkeypatch.setattr(
+        "edge_ocr.daemon.runner.collect", lambda freeze: calls.append((now[0], freeze)) or next(took)
+    )
     now = [1000.0]
     cfg = Config(
         source=SourceConfig(kind="folder", uri=str(folder_with_frames(tmp_path / "f", 2)), camera="t"),
@@ -169,7 +172,8 @@ def test_full_collection_on_its_interval_reported_in_stats(
     sink.close(0.0)
     gc_ms = [x["gc_ms"] for x in log_lines(tmp_path) if x.get("schema") == "edge_ocr.stats/1"]
     if every:
-        assert calls == [1060.0, 1120.0, 1180.0, 1240.0, 1300.0]  # the first one interval after start
+        # the first one interval after start, and it freezes what start-up made
+        assert calls == [(1060.0, True), (1120.0, False), (1180.0, False), (1240.0, False), (1300.0, False)]
         assert gc_ms == [7.5, 4.0]  # the longest since the previous message (at 150 s and at 300 s)
     else:
         assert calls == [] and gc_ms == [0.0, 0.0]

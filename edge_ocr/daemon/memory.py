@@ -99,8 +99,10 @@ def trim() -> None:
         lib.malloc_trim(0)
 
 
-def collect() -> float:
-    """A full garbage collection; returns the milliseconds it took.
+def collect(freeze: bool = False) -> float:
+    """A full garbage collection; returns the milliseconds it took. `freeze`: then move every object
+    alive (models, modules, buffers: the daemon's first minute) out of the collector's sight, so the
+    later collections scan only what the frames made since.
 
     Steady state makes almost no cyclic garbage, so Python's own full collections come rarely (only
     when the old generation has grown by a quarter), and until one comes CPython keeps the tuples,
@@ -110,4 +112,6 @@ def collect() -> float:
     lists, so their blocks serve the next frames instead of new pages (docs/DAEMON.md, session 13)."""
     t0 = time.perf_counter()
     gc.collect()
+    if freeze:
+        gc.freeze()
     return (time.perf_counter() - t0) * 1000.0

@@ -73,6 +73,7 @@ class Runner:
         self.signals = signals or StopSignals()
         self._stop = self.signals.stop
         self._reopen = self.signals.reopen
+        self._frozen = False  # the first periodic collection freezes what start-up made (memory.collect)
 
     def request_stop(self) -> None:
         self._stop.set()
@@ -186,7 +187,8 @@ class Runner:
         if self.stats.due("trim", d.trim_interval_s):
             trim()  # give back what the frames of the last second freed (memory.py)
         if d.gc_interval_s > 0 and self.stats.due("gc", d.gc_interval_s):
-            self.stats.collected(collect())
+            self.stats.collected(collect(freeze=not self._frozen))
+            self._frozen = True
         if self.stats.due("status", d.status_interval_s):
             self.notifier.status(
                 self.stats.status_line(self.capture.stats, self._queue_depth(), self.gate.skipped)
