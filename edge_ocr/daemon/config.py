@@ -144,8 +144,7 @@ class DaemonConfig:
     status_interval_s: float = _f(5.0, min=0.5)
     # malloc_trim: the heap pages freed since the last one go back to the system (memory.py)
     trim_interval_s: float = _f(1.0, min=0.1)
-    # A full garbage collection this often empties CPython's free lists (memory.collect); 0: Python's own
-    gc_interval_s: float = _f(60.0, min=0.0)
+    gc_interval_s: float = _f(60.0, min=0.0)  # full collection: empties the free lists (memory.collect); 0: off
     idle_timeout_s: float = _f(0.5, min=0.01, max=60.0)  # how long the loop waits for a frame
     # A camera call blocked this long (a wedged driver) stops the watchdog pings so systemd
     # restarts the service; 0 disables. A camera that is merely gone is retried, never this.
