@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from edge_ocr.backends import QuantParams, available_backends, dequantize, quantize
+from edge_ocr.backends.litert import LiteRTBackend
 from edge_ocr.models import ModelSpec
 from edge_ocr.preprocess import batch_inputs
 from edge_ocr.synth.char import render_char
@@ -68,6 +69,24 @@ def test_batch_equals_one_at_a_time(plate_model_dir: Path, chars: tuple[np.ndarr
         single = np.concatenate([be.run(x[i : i + 1]) for i in range(8)])
         np.testing.assert_allclose(batched, single, atol=1e-5, err_msg=f"{backend}/{fmt}")
         assert be.run(x[:0]).shape == (0, 36)
+
+
+def test_large_batches_run_in_chunks(plate_model_dir: Path, chars: tuple[np.ndarray, list[str]]) -> None:
+    """A batch over `max_batch` gives the scores of one run per row, and the interpreter never holds
+    more than `max_batch` rows (its arena grows only to that, sized on the first batch of two or more)."""
+    x, _ = chars  # 144 rows
+    for backend, fmt in COMBOS:
+        be = ModelSpec.load(plate_model_dir, fmt, backend).open_backend()
+        assert be.max_batch == 32
+        chunked = be.run(x[:70])
+        single = np.concatenate([be.run(x[i : i + 1]) for i in range(70)])
+        np.testing.assert_allclose(chunked, single, atol=1e-5, err_msg=f"{backend}/{fmt}")
+        if isinstance(be, LiteRTBackend):
+            assert be._interp.get_input_details()[0]["shape"][0] <= 32
+    small = LiteRTBackend(plate_model_dir / "model_int8.tflite", max_batch=5)
+    both = np.concatenate([small.run(x[i : i + 1]) for i in range(12)])
+    np.testing.assert_allclose(small.run(x[:12]), both, atol=1e-5)
+    assert small._interp.get_input_details()[0]["shape"][0] == 2  # the last chunk of 12 = 5 + 5 + 2
 
 
 def test_quantize_round_trip() -> None:

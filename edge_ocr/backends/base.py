@@ -13,6 +13,10 @@ from typing import Protocol
 
 import numpy as np
 
+# Rows per inference call: larger inputs run in chunks (litert.py says why: an arena that grows with
+# the largest batch ever seen grows at any hour of a long run).
+MAX_BATCH = 32
+
 
 @dataclass(frozen=True)
 class QuantParams:
@@ -49,6 +53,7 @@ class InferenceBackend(Protocol):
 
     name: str
     path: Path
+    max_batch: int  # rows per run at most; larger inputs run in chunks
 
     @property
     def output_size(self) -> int: ...

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from edge_ocr.backends.base import QuantParams, dequantize, quantize
+from edge_ocr.backends.base import MAX_BATCH, QuantParams, dequantize, quantize
 from edge_ocr.errors import ModelError
 
 _RUNTIMES = ("ai_edge_litert.interpreter", "tflite_runtime.interpreter", "tensorflow.lite")
@@ -40,17 +40,27 @@ def available() -> bool:
 
 
 class LiteRTBackend:
-    """One interpreter, resized to the batch size on demand.
+    """One interpreter, resized to the batch size on demand, at most `max_batch` rows per run.
 
     Measured here (int8 plate-chars, one thread, CPU time): batches of 10-18 characters of varying
     size cost 4.3 ms resized-and-run-once against 4.7 ms looping at batch 1 (8 chars: 2.3 vs 2.7 ms),
     reallocation included. tests/test_backends.py checks that both give the same scores.
+
+    The interpreter's tensor arena only grows, to the largest batch it has run. Left to the input,
+    that is a record that can fall at any hour (a 720p stream gave plate-chars batches of 1 to 33 in
+    a minute), and a grown arena allocated late lands in glibc's main heap, where it stays: a 140-minute
+    daemon run stepped up 0.9 MiB at minute 94 (docs/DAEMON.md, session 14). So larger inputs run
+    in chunks of `max_batch`, and the first run of more than one row sizes the arena for `max_batch`
+    at once (a zero batch through it); a model only ever run one row at a time (the detector) never
+    pays for the larger arena.
     """
 
     name = "tflite"
 
-    def __init__(self, path: Path, threads: int = 1) -> None:
+    def __init__(self, path: Path, threads: int = 1, max_batch: int = MAX_BATCH) -> None:
         self.path = Path(path)
+        self.max_batch = max(1, int(max_batch))
+        self._sized = False
         cls, self.runtime = interpreter_class()
         try:
             self._interp = cls(model_path=str(self.path), num_threads=max(1, int(threads)))
@@ -90,11 +100,24 @@ class LiteRTBackend:
             self._interp.allocate_tensors()
             self._batch = n
 
+    def _size_arena(self) -> None:
+        """Run a zero batch of `max_batch` once, so the arena reaches its final size now."""
+        self._sized = True
+        self._resize(self.max_batch)
+        self._interp.set_tensor(self._in_index, np.zeros((self.max_batch, *self._hwc), self._in_dtype))
+        self._interp.invoke()
+
     def run(self, x: np.ndarray) -> np.ndarray:
         x = np.ascontiguousarray(x, dtype=np.float32)
-        if x.shape[0] == 0:
+        n = int(x.shape[0])
+        if n == 0:
             return np.zeros((0, self._n_out), np.float32)
-        self._resize(int(x.shape[0]))
+        if n > self.max_batch:
+            step = self.max_batch
+            return np.concatenate([self.run(x[i : i + step]) for i in range(0, n, step)])
+        if n > 1 and not self._sized:
+            self._size_arena()
+        self._resize(n)
         if self._in_dtype in (np.dtype(np.int8), np.dtype(np.uint8)) and self._in_q.active:
             # int8 model: the float input in [0, 1] becomes q = round(x / s) + z, clipped to int8.
             feed = quantize(x, self._in_q, self._in_dtype.type)

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from edge_ocr.backends.base import MAX_BATCH
 from edge_ocr.errors import ModelError
 
 
@@ -20,12 +21,16 @@ def available() -> bool:
 
 class OnnxBackend:
     """QDQ int8 ONNX keeps float32 at its boundary: (de)quantization nodes sit inside the graph,
-    so no arithmetic is needed here, unlike the int8-in/int8-out TFLite file."""
+    so no arithmetic is needed here, unlike the int8-in/int8-out TFLite file. Like the LiteRT backend,
+    at most `max_batch` rows per run, and the first run of more than one sizes the session's memory
+    for `max_batch` (ONNX Runtime's arena also keeps its largest size)."""
 
     name = "onnx"
 
-    def __init__(self, path: Path, threads: int = 1) -> None:
+    def __init__(self, path: Path, threads: int = 1, max_batch: int = MAX_BATCH) -> None:
         self.path = Path(path)
+        self.max_batch = max(1, int(max_batch))
+        self._sized = False
         try:
             import onnxruntime as ort
         except ImportError as e:
@@ -63,10 +68,19 @@ class OnnxBackend:
 
     def run(self, x: np.ndarray) -> np.ndarray:
         x = np.ascontiguousarray(x, dtype=np.float32)
-        if x.shape[0] == 0:
+        n = int(x.shape[0])
+        if n == 0:
             return np.zeros((0, self._n_out), np.float32)
-        if self._fixed_batch is not None and x.shape[0] != self._fixed_batch:
+        if self._fixed_batch is not None and n != self._fixed_batch:
             # A model exported with a fixed batch of 1: loop rather than fail.
-            return np.concatenate([self.run(x[i : i + 1]) for i in range(x.shape[0])])
+            return np.concatenate([self.run(x[i : i + 1]) for i in range(n)])
+        if n > self.max_batch:
+            step = self.max_batch
+            return np.concatenate([self.run(x[i : i + step]) for i in range(0, n, step)])
+        if n > 1 and self._fixed_batch is None and not self._sized:
+            self._sized = True
+            self._sess.run(
+                [self._out_name], {self._in_name: np.zeros((self.max_batch, *self._hwc), np.float32)}
+            )
         y = self._sess.run([self._out_name], {self._in_name: x})[0]
         return np.asarray(y, dtype=np.float32).reshape(x.shape[0], -1)
