@@ -1,10 +1,12 @@
-"""python -m convert.sequence {data,train,export,card,all} --data DIR --out models/plate-seq
+"""python -m convert.sequence {data,train,export,card,crops,pseudo,extend,all} --data DIR --out models/plate-seq
 
 data: real crops + synthetic renders -> WORK/lines.pkl (split by plate string)
 train: CTC training under a wall-clock budget -> WORK/final.weights.h5
 export: int8/float TFLite and ONNX (calibrated on training lines only) -> OUT
 card: held-out exact-plate accuracy by source for every file, card.json, labels.txt, MODEL_CARD.md
 crops: the held-out-style US renders as PNG files + labels.csv (WORK/synth_heldout), for edge_ocr.bench
+pseudo: RapidOCR-confirmed plate texts of the training scene sets' boxes -> PSEUDO_OUT (pseudo.py; extra `pseudo`)
+extend: BASE/lines.pkl + the pseudo labels our readers confirmed -> WORK/lines.pkl (extend.py; v5)
 --quick runs every stage on a handful of samples in seconds (for tests).
 """
 
@@ -21,11 +23,13 @@ from pathlib import Path
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m convert.sequence")
-    p.add_argument("stage", choices=("data", "train", "export", "card", "crops", "all"))
+    p.add_argument("stage", choices=("data", "train", "export", "card", "crops", "pseudo", "extend", "all"))
     p.add_argument("--data", type=Path, default=Path(os.environ.get("EDGE_OCR_DATA", "../shared/data")))
     p.add_argument("--fonts", type=Path, default=Path("../shared/fonts"))
     p.add_argument("--out", type=Path, default=Path("models/plate-seq"))
     p.add_argument("--work", type=Path, default=Path("build/sequence"))
+    p.add_argument("--pseudo-out", type=Path, default=Path("build/scenes-pseudo"), help="pseudo's OUT")
+    p.add_argument("--base", type=Path, default=None, help="extend: the work folder whose lines.pkl grows")
     p.add_argument("--synth", type=int, default=12000, help="synthetic plates to render")
     p.add_argument("--synth-us", type=int, default=12000, help="varied US-style plates (usplate.py)")
     p.add_argument("--synth-heldout", type=int, default=600, help="held-out-style renders (test only)")
@@ -154,12 +158,29 @@ def stage_crops(a: argparse.Namespace) -> None:
     (out / "labels.csv").write_text("\n".join(rows) + "\n")
 
 
+def stage_pseudo(a: argparse.Namespace) -> None:
+    """Plate texts for the training scene sets' boxes, kept where two readers confirm them (pseudo.py)."""
+    from convert.sequence.pseudo import run
+
+    run(a.data, a.pseudo_out, limit=2 if a.quick else 0)
+
+
+def stage_extend(a: argparse.Namespace) -> None:
+    from convert.sequence.extend import extend
+
+    if a.base is None:
+        raise SystemExit("extend needs --base WORK_DIR (the run whose lines.pkl the pseudo labels join)")
+    extend(a.base, a.pseudo_out, a.work, log_to(a.work))
+
+
 def main(argv: list[str] | None = None) -> int:
     a = parse_args(argv)
     stages = ("data", "train", "export", "card") if a.stage == "all" else (a.stage,)
     for s in stages:
         stage = {"data": stage_data, "train": stage_train, "export": stage_export, "card": stage_card}
         stage["crops"] = stage_crops
+        stage["pseudo"] = stage_pseudo
+        stage["extend"] = stage_extend
         stage[s](a)
     return 0
 

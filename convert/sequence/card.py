@@ -90,8 +90,10 @@ def counts(samples: list[LineSample], lines_n: dict[str, Any]) -> dict[str, dict
     for s in samples:
         part = "test" if s.source.startswith("synth") else split_of(s.text)
         out.setdefault(s.source, {"train": 0, "test": 0})[part] += 1
-    for src in ("synth", "synth-us"):
-        out[src] = {"train": int(lines_n.get("train", {}).get(src, 0)), "test": 0}
+    for src in ("synth", "synth-us", "scenes-pseudo"):
+        n = int(lines_n.get("train", {}).get(src, 0))
+        if n or src != "scenes-pseudo":  # the pseudo-labelled scenes only where the run had them (v5)
+            out[src] = {"train": n, "test": 0}
     return out
 
 

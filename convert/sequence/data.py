@@ -26,6 +26,8 @@ LICENCES = {
     "synth": "rendered by edge_ocr.synth with ../shared/fonts (OFL-1.1 / MIT / free, see fonts README)",
     "synth-us": "US-style plates rendered by convert/sequence/usplate.py with ../shared/fonts and DejaVu",
     "synth-heldout": "usplate.py renders in fonts and backgrounds training never sees (test only)",
+    "scenes-pseudo": "plates boxed in ../shared/data/scenes training sets (openimages-rf CC BY 4.0 / photos CC BY 2.0,"
+    " andrewmvd-kaggle CC0, india-aslan none stated), text by RapidOCR (Apache-2.0) where confirmed (extend.py)",
 }
 
 

@@ -20,8 +20,11 @@ from convert.sequence.lines import Lines, augment, encode, eval_input
 from edge_ocr.reader.sequence import ALPHABET, INPUT_H, INPUT_W, greedy_decode, log_softmax
 
 NUM_CLASSES = len(ALPHABET) + 1
+# Sampling weights by source, renormalised over the sources a lines cache holds: a cache without the
+# pseudo-labelled scene plates (extend.py, v5) samples exactly as v1-v4 did.
 REAL_MIX = {
-    "us-nyc-crops": 0.2, "br-crops": 0.1, "vn-char-boxes": 0.1, "pl-crops": 0.03, "synth": 0.22, "synth-us": 0.35
+    "us-nyc-crops": 0.2, "br-crops": 0.1, "vn-char-boxes": 0.1, "pl-crops": 0.03, "synth": 0.22, "synth-us": 0.35,
+    "scenes-pseudo": 0.1,
 }
 
 
