@@ -17,6 +17,7 @@ import ctypes
 import functools
 import gc
 import logging
+import sys
 import time
 
 log = logging.getLogger("edge_ocr.daemon.memory")
@@ -109,9 +110,29 @@ def collect(freeze: bool = False) -> float:
     lists, dicts and floats that the frames free on its free lists. Python 3.11 keeps freed tuples of
     20 items there and never reuses them (CPython gh-121439): up to 2,000 of them, 208 bytes each,
     one more whenever a plate of 20 contour tiles is stacked. A full collection empties the free
-    lists, so their blocks serve the next frames instead of new pages (docs/DAEMON.md, session 13)."""
+    lists, so their blocks serve the next frames instead of new pages (docs/DAEMON.md, session 13).
+    The first (`freeze`) also settles the interned-string table (settle_interned)."""
     t0 = time.perf_counter()
     gc.collect()
     if freeze:
+        settle_interned()
         gc.freeze()
     return (time.perf_counter() - t0) * 1000.0
+
+
+def settle_interned(n: int = 100_000) -> None:
+    """Bring Python's table of interned strings to its steady size now, not an hour into the run.
+
+    Interned strings that die leave their slot used until the table is rebuilt, and the rebuild
+    sizes it for three times the strings alive. A daemon holds about 22,000-44,000 of them (its
+    modules' names), so its table starts with 2^16 slots (0.92 MiB) and the first rebuild, after
+    some thousands of strings have been interned and freed (57 and 94 minutes into two runs), takes
+    2^17 (1.83 MiB) from glibc's heap: the +0.92 MiB step of d14 and d19 (docs/DAEMON.md, session 14;
+    found with an LD_PRELOAD malloc tracer: the 961,216-byte block came from PyDict_SetDefault in
+    PyUnicode_InternInPlace). Later rebuilds keep that size. Interning and freeing `n` throwaway
+    strings (about 40 ms) forces that first rebuild here, while the daemon settles in. Python 3.11
+    only: 3.12 made interned strings immortal (PEP 683), so there they would never be freed."""
+    if sys.version_info[:2] != (3, 11):
+        return
+    for i in range(n):
+        sys.intern(f"\x00edge-ocr-settle-{i}")
