@@ -8,6 +8,7 @@ The split hashes the plate string, so a plate photographed twice never straddles
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,12 +53,17 @@ def _grey(path: Path) -> np.ndarray | None:
     return None if img is None or min(img.shape[:2]) < 8 else img
 
 
-def _from_csv(folder: Path, source: str) -> list[LineSample]:
+def _from_csv(
+    folder: Path, source: str, keep: Callable[[dict[str, str], str], bool] | None = None
+) -> list[LineSample]:
+    """labels.csv (`file,plate,...`) + crops/; `keep(row, text)` may reject rows before their image is read."""
     out = []
     with open(folder / "labels.csv", newline="", encoding="utf-8") as f:
         for row in csv.DictReader(f):
-            img = _grey(folder / "crops" / row["file"])
             text = clean_text(row["plate"])
+            if keep is not None and not keep(row, text):
+                continue
+            img = _grey(folder / "crops" / row["file"])
             if img is not None and 3 <= len(text) <= 10:
                 out.append(LineSample(img, text, source, path=str(folder / "crops" / row["file"])))
     return out

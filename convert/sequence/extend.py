@@ -5,22 +5,22 @@ scenes, read by RapidOCR and kept only where a second reading confirms them (pse
 the labels one of our own readers confirmed are used (`confirmed`): RapidOCR agreeing with itself on
 a second view of the crop repeats its own confusions (0/O/D, 1/I, 6/G: about a quarter of 20 such
 labels looked at were wrong, against none of 20 confirmed by our readers), and a label without a
-digit (a dealer frame, a model name) needs both of our readers. The rest join the training lines of an earlier run (its renders and real crops unchanged, so a run that
-continues from that run's weights sees the same data plus these), framed as that run framed its
-own. A pseudo label whose plate string falls in the held-out split is dropped, so no held-out plate
-is ever trained on; the labels are never used for evaluation (they are not ground truth).
+digit (a dealer frame, a model name) needs both of our readers. The rest join the training lines of
+an earlier run (its renders and real crops unchanged, so a run that continues from that run's
+weights sees the same data plus these), framed as that run framed its own. A pseudo label whose
+plate string falls in the held-out split is dropped, so no held-out plate is ever trained on; the
+labels are never used for evaluation (they are not ground truth).
 """
 
 from __future__ import annotations
 
-import csv
 import json
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
 from convert.sequence import lines
-from convert.sequence.data import LineSample, _grey, clean_text, split_of
+from convert.sequence.data import LineSample, _from_csv, split_of
 
 SOURCE = "scenes-pseudo"
 
@@ -33,16 +33,7 @@ def confirmed(agree: str, plate: str) -> bool:
 
 
 def load_pseudo(folder: Path) -> list[LineSample]:
-    out = []
-    with open(folder / "labels.csv", newline="", encoding="utf-8") as f:
-        for row in csv.DictReader(f):
-            text = clean_text(row["plate"])
-            if not confirmed(row.get("agree", "contour"), text):
-                continue
-            img = _grey(folder / "crops" / row["file"])
-            if img is not None and 3 <= len(text) <= 10:
-                out.append(LineSample(img, text, SOURCE, path=str(folder / "crops" / row["file"])))
-    return out
+    return _from_csv(folder, SOURCE, keep=lambda row, text: confirmed(row.get("agree", "contour"), text))
 
 
 def extend(base: Path, pseudo: Path, work: Path, log: Callable[[str], None] = print) -> dict[str, int]:

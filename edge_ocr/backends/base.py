@@ -7,6 +7,7 @@ lives here and nowhere else.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -16,6 +17,11 @@ import numpy as np
 # Rows per inference call: larger inputs run in chunks (litert.py says why: an arena that grows with
 # the largest batch ever seen grows at any hour of a long run).
 MAX_BATCH = 32
+
+
+def in_chunks(run: Callable[[np.ndarray], np.ndarray], x: np.ndarray, step: int) -> np.ndarray:
+    """`run` over consecutive slices of `step` rows of `x`, concatenated."""
+    return np.concatenate([run(x[i : i + step]) for i in range(0, x.shape[0], step)])
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from edge_ocr.backends.base import MAX_BATCH, QuantParams, dequantize, quantize
+from edge_ocr.backends.base import MAX_BATCH, QuantParams, dequantize, in_chunks, quantize
 from edge_ocr.errors import ModelError
 
 _RUNTIMES = ("ai_edge_litert.interpreter", "tflite_runtime.interpreter", "tensorflow.lite")
@@ -114,8 +114,7 @@ class LiteRTBackend:
         if n == 0:
             return np.zeros((0, self._n_out), np.float32)
         if n > self.max_batch:
-            step = self.max_batch
-            return np.concatenate([self.run(x[i : i + step]) for i in range(0, n, step)])
+            return in_chunks(self.run, x, self.max_batch)
         if n > 1 and not self._sized:
             self._size_arena()
         self._resize(n)

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from edge_ocr.backends.base import MAX_BATCH
+from edge_ocr.backends.base import MAX_BATCH, in_chunks
 from edge_ocr.errors import ModelError
 
 
@@ -73,10 +73,9 @@ class OnnxBackend:
             return np.zeros((0, self._n_out), np.float32)
         if self._fixed_batch is not None and n != self._fixed_batch:
             # A model exported with a fixed batch of 1: loop rather than fail.
-            return np.concatenate([self.run(x[i : i + 1]) for i in range(n)])
+            return in_chunks(self.run, x, 1)
         if n > self.max_batch:
-            step = self.max_batch
-            return np.concatenate([self.run(x[i : i + step]) for i in range(0, n, step)])
+            return in_chunks(self.run, x, self.max_batch)
         if n > 1 and self._fixed_batch is None and not self._sized:
             self._sized = True
             self._sess.run(
