@@ -42,15 +42,15 @@ def build_read_parser(p: argparse.ArgumentParser) -> None:
         "--detector",
         default="auto",
         choices=("auto", "cnn", "lines"),
-        help="plate detector: lines (character-line finder), cnn (learned, models/plate-detector; "
-        "experimental); auto: the best measured (lines)",
+        help="plate detector: lines (character-line finder), cnn (learned, models/plate-detector, "
+        "each box refined to its character row); auto: cnn when its model is installed, else lines",
     )
     p.add_argument(
         "--reader",
         default="auto",
         choices=("auto", "fused", "contour", "sequence"),
         help="plate text: fused (character CNN N-best judged by the CTC sequence model, models/plate-seq), "
-        "contour (character CNN alone), sequence (CTC model alone); auto: fused on --crop reads, contour on photos",
+        "contour (character CNN alone), sequence (CTC model alone); auto: fused when models/plate-seq is installed",
     )
     p.add_argument(
         "--mode",

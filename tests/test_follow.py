@@ -299,12 +299,17 @@ def test_carry_moves_and_scales_the_row_with_its_box() -> None:
     assert carry(Box(105, 50, 100, 25), Box(100, 45, 110, 35), Box(100, 45, 220, 70)) == Box(110, 55, 200, 50)
 
 
-def test_auto_on_a_stream_is_the_learned_detector_when_installed(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_auto_is_the_learned_detector_when_installed(
+    plate_model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from edge_ocr.reader.detect import for_stream
+    from edge_ocr.reader.detect import resolve
+    from edge_ocr.reader.detect.lines import CharLineDetector
+    from edge_ocr.reader.detect.refine import CnnLineDetector
 
-    assert for_stream("auto") == "cnn"  # the shipped models/plate-detector
-    assert for_stream("lines") == "lines" and for_stream("cnn") == "cnn"
+    assert resolve("auto") == "cnn"  # the shipped models/plate-detector
+    assert resolve("lines") == "lines" and resolve("cnn") == "cnn"
+    reader = Reader(plate_model_dir)  # photos (`edge-ocr read`) too, since session 15
+    assert reader.detector_name == "cnn" and isinstance(reader._the_detector(), CnnLineDetector)
     monkeypatch.setenv("EDGE_OCR_MODELS", str(tmp_path))  # a models folder without the detector
-    assert for_stream("auto") == "lines"
+    assert resolve("auto") == "lines"
+    assert isinstance(Reader(plate_model_dir)._the_detector(), CharLineDetector)

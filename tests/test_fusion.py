@@ -63,6 +63,25 @@ def test_in_a_frame_the_confidence_stays_the_contour_readers() -> None:
 
 
 @pytest.mark.skipif(not (SEQ / "card.json").exists(), reason="models/plate-seq not built")
+def test_in_a_frame_a_longer_reading_competes_only_behind_a_gating_detector() -> None:
+    """The contour reader dropped an end character: behind the line finder (whose rows include
+    texture) only same-length texts compete in a frame; behind the learned detector (`gated`) the
+    sequence model's full reading may win; a crop never had the rule; `frame_same_length` overrides."""
+    from edge_ocr.synth.plate import render_plate
+
+    stage = make_stage(SEQ, "tflite", "int8", 1, FusionParams(reader="fused"))
+    assert stage is not None
+    plate = render_plate("KTR4829", np.random.default_rng(0), "us", height=120).image
+    line = _line([("KTR482", 0.6), ("KTR489", 0.1)])
+    assert stage.apply(plate, line, detected=True, gated=False).ranked[0][0].plate == "KTR482"
+    gated = stage.apply(plate, line, detected=True, gated=True).ranked[0][0]
+    assert gated.plate == "KTR4829" and gated.confidence == 0.6  # the contour reader's confidence
+    assert stage.apply(plate, line, detected=False).ranked[0][0].plate == "KTR4829"
+    forced = make_stage(SEQ, "tflite", "int8", 1, FusionParams(reader="fused", frame_same_length=True))
+    assert forced is not None and forced.apply(plate, line, True, True).ranked[0][0].plate == "KTR482"
+
+
+@pytest.mark.skipif(not (SEQ / "card.json").exists(), reason="models/plate-seq not built")
 def test_the_sequence_model_overrules_a_look_alike_the_pattern_chose() -> None:
     from edge_ocr.synth.plate import render_plate
 

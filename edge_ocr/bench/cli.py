@@ -71,13 +71,13 @@ def _data_options(p: argparse.ArgumentParser) -> None:
         "--detector",
         default="auto",
         choices=("auto", "cnn", "lines"),
-        help="e2e: plate detector (default auto)",
+        help="e2e: plate detector (default auto: cnn when models/plate-detector is installed, else lines)",
     )
     p.add_argument(
         "--reader",
         default="auto",
         help="crops/e2e: comma list of plate text readers: fused, contour, sequence, auto "
-        "(default auto: fused on crops, contour on photos); one run each",
+        "(default auto: fused when models/plate-seq is installed); one run each",
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
 

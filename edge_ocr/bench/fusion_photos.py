@@ -97,8 +97,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--half", type=int, default=1, choices=(0, 1), help="negatives half (0 choose, 1 report)")
     p.add_argument("--readers", default="contour,fused")
     p.add_argument("--rule", default="", help="weight,absent,keep for fused (default: the card's)")
-    p.add_argument("--any-length", action="store_true", help="fused: frames without the same-length rule")
+    length = p.add_mutually_exclusive_group()
+    length.add_argument("--any-length", action="store_true", help="fused: frames without the same-length rule")
+    length.add_argument("--same-length", action="store_true", help="fused: frames with it, whatever the detector")
     p.add_argument("--every", type=int, default=1, help="every Nth photo and negative only (a quick check)")
+    p.add_argument("--detector", default="auto", choices=("auto", "cnn", "lines"), help="plate detector (Reader's)")
     p.add_argument("--json", type=Path, default=None)
     a = p.parse_args(argv)
     from edge_ocr import Reader
@@ -111,21 +114,27 @@ def main(argv: list[str] | None = None) -> int:
         if a.rule
         else {}
     )
-    res: dict[str, Any] = {"half": a.half, "every": step, "detector": "auto"}
+    res: dict[str, Any] = {"half": a.half, "every": step, "detector": a.detector}
     if a.json and a.json.is_file():  # a reader already measured on the same frames is kept
         old = json.loads(a.json.read_text())
-        res.update({k: v for k, v in old.items() if old.get("half") == a.half and old.get("every") == step})
+        same = old.get("half") == a.half and old.get("every") == step and old.get("detector", "auto") == a.detector
+        res.update({k: v for k, v in old.items() if same})
     res["rule"] = rule
     for name in a.readers.split(","):
         params = FusionParams(
-            reader=name, frame_same_length=not a.any_length, **(rule if name == "fused" else {})
+            reader=name, frame_same_length=_same_length(a), **(rule if name == "fused" else {})
         )
-        key = name + ("-any-length" if name == "fused" and a.any_length else "")
-        res[key] = measure(Reader(fusion=params), photos, negs)
+        key = name + (f"-{'any' if a.any_length else 'same'}-length" if name == "fused" and _same_length(a) is not None else "")
+        res[key] = measure(Reader(detector=a.detector, fusion=params), photos, negs)
         print(key, json.dumps(res[key]), flush=True)
         if a.json:
             a.json.write_text(json.dumps(res, indent=1))
     return 0
+
+
+def _same_length(a: argparse.Namespace) -> bool | None:
+    """The same-length rule asked for on the command line; None: the reader's default for its detector."""
+    return False if a.any_length else True if a.same_length else None
 
 
 if __name__ == "__main__":

@@ -245,7 +245,7 @@ def make_reader(cfg: Config) -> FrameReader:
     own pool gets `reader.threads` too: one thread means the whole frame's work is in the loop."""
     import cv2
 
-    from edge_ocr.reader.detect import for_stream
+    from edge_ocr.reader.detect import resolve
     from edge_ocr.reader.pipeline import Reader
 
     r = cfg.reader
@@ -256,7 +256,7 @@ def make_reader(cfg: Config) -> FrameReader:
         fmt=r.format,
         region=r.region,
         threads=r.threads,
-        detector=for_stream(r.detector),
+        detector=resolve(r.detector),
     )
     log.info("plate detector: %s", reader.detector_name)
     return reader

@@ -21,7 +21,7 @@ from edge_ocr.paths import default_model_dir
 from edge_ocr.preprocess import to_gray
 from edge_ocr.reader.assemble import PlateAssembler
 from edge_ocr.reader.classify import CharClassifier
-from edge_ocr.reader.detect import PlateDetector, TwoStepDetector, make_detector
+from edge_ocr.reader.detect import PlateDetector, TwoStepDetector, make_detector, resolve
 from edge_ocr.reader.fusion import FusionParams, SequenceStage, make_stage
 from edge_ocr.reader.line import FillParams, LineParams, LineReader, StageClock
 from edge_ocr.reader.rank import RankParams, rank_reads
@@ -105,7 +105,7 @@ class Reader:
         self.line = LineReader(classifier, PlateAssembler(region), line_p, fill_p)
         self.frame: FrameParams = frame_p
         self.rank: RankParams = rank_p
-        self.detector_name = detector
+        self.detector_name = resolve(detector)  # auto: the learned detector when installed
         self.threads = threads
         self._detector: PlateDetector | None = None
         self.timer = StageClock(clock)
@@ -245,7 +245,8 @@ class Reader:
             return None
         if self.sequence is not None:
             t0 = self.timer.clock()
-            line = self.sequence.apply(crop, line, detected)
+            gated = detected and isinstance(self._the_detector(), TwoStepDetector)
+            line = self.sequence.apply(crop, line, detected, gated)
             self.timer.lap("sequence", t0)
         (top, reg), cands = line.ranked[0], tuple(c for c, _ in line.ranked)
         chars = line.chars
