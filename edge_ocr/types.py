@@ -82,6 +82,9 @@ class PlateRegion:
     score: float = 0.0
     # Optional hint from the detector: character boxes already found, in crop coordinates.
     char_boxes: tuple[CharBox, ...] = ()
+    # The same plate cut another way (a learned detector's box itself, beside the character row it
+    # was refined to): the reader reads both and keeps the better read (rank.better_of).
+    alternate: PlateRegion | None = None
 
 
 @dataclass(frozen=True)

@@ -106,6 +106,19 @@ def has_digit(read: PlateRead) -> bool:
     return all(any(ch.isdigit() for ch in t) for t in texts)
 
 
+def better_of(first: PlateRead | None, second: PlateRead | None) -> PlateRead | None:
+    """Two reads of one plate cut two ways: the one that fits a region pattern, then the longer, then
+    the more confident; `first` on a tie. Chosen on held-out crops composited into plate-free frames
+    (edge_ocr.bench.fusion_photos --half 0: 267 of 430 first reads exact against 250 by confidence
+    alone and 252 for the first cut alone): a cut that lost an end character reads shorter, and one
+    that misreads a look-alike breaks the pattern."""
+    if first is None or second is None:
+        return first or second
+    def key(r: PlateRead) -> tuple[bool, int, float]:
+        return (r.matches_pattern, len(r.plate), r.confidence)
+    return second if key(second) > key(first) else first
+
+
 def rank_score(read: PlateRead, frame_hw: tuple[int, int] | None, p: RankParams) -> float:
     """Confidence, halved (`doubt`) for each sign of a non-plate: at the frame edge, no digit."""
     signs = int(not has_digit(read))

@@ -108,4 +108,5 @@ def upscale(region: PlateRegion, gray: np.ndarray, small_shape: tuple[int, ...])
     # The crop has the same height and nearly the same width, so the glyph hint still fits when
     # both axes scale alike; otherwise the segmenter works alone.
     hint = region.char_boxes if abs(sx - sy) < 0.02 * sx and crop.shape == region.crop.shape else ()
-    return PlateRegion(box, corners, crop, region.score, hint)
+    alt = upscale(region.alternate, gray, small_shape) if region.alternate is not None else None
+    return PlateRegion(box, corners, crop, region.score, hint, alt)
