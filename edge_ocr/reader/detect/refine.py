@@ -5,8 +5,9 @@ reader wants the plate's row of characters, rectified, with the glyph boxes as a
 (best first) is cut from the frame with a margin, scaled so the plate is about `plate_h` pixels tall
 (the character-line finder's glyph range then fits every plate size), and the line finder looks for
 the row inside it. A box where it finds none is still read, cut as the box itself: the reader's
-segmenter and classifier judge it like any crop. A box where it finds one is read both ways (the row
-may have lost an end character that the box kept) and the better read is kept. The cost follows the number of plates in the frame.
+segmenter and classifier judge it like any crop. A box where it finds one carries the box as a second
+cut: the row may have lost an end character that the box kept, so when the row's read fits no region
+pattern the Reader reads the box too and keeps the better read. The cost follows the number of plates.
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ class RefineParams:
     box_margin: float = 0.08  # a box read as it is grows by this share of its size at each side
     # a found row also carries the box itself as its alternate cut (PlateRegion.alternate): on held-out
     # crops composited into plate-free frames (fusion_photos, half 0) the row's first read was exact on
-    # 252 of 430, the box's on 244, either on 283; keeping the better of both read 267
+    # 252 of 430, the box's on 244, either on 283; the better of both 267, of both where the row's read
+    # fits no pattern (pipeline.py: half the reading time) 266
     read_box_too: bool = True
 
 
