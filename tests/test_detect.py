@@ -32,7 +32,12 @@ def _hit_rank(regions: list[PlateRegion], box: Box, iou: float = 0.3) -> int | N
 
 
 def test_registry_and_protocol() -> None:
-    det = make_detector()
+    from edge_ocr.paths import default_detector_dir
+    from edge_ocr.reader.detect.refine import CnnLineDetector
+
+    installed = (default_detector_dir() / "card.json").is_file()
+    assert isinstance(make_detector(), CnnLineDetector if installed else CharLineDetector)  # auto
+    det = make_detector("lines")
     assert isinstance(det, CharLineDetector)
     assert isinstance(make_detector("charline"), CharLineDetector)
     with pytest.raises(ConfigError, match="nope"):
@@ -45,7 +50,7 @@ def test_finds_puttext_plate(grey: bool) -> None:
     img, box = _putText_scene()
     if grey:
         img = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
-    regions = make_detector().detect(img)
+    regions = make_detector("lines").detect(img)
     rank = _hit_rank(regions, box)
     assert rank is not None and rank < 3, [r.box for r in regions]
     r = regions[rank]
@@ -63,7 +68,7 @@ def test_light_on_dark_plate_and_rotation() -> None:
     img = 255 - img  # light text on a dark plate
     m = cv2.getRotationMatrix2D((530.0, 480.0), 6.0, 1.0)  # counter-clockwise
     img = cv2.warpAffine(img, m, (1280, 720), borderMode=cv2.BORDER_REFLECT)
-    regions = make_detector().detect(img)
+    regions = make_detector("lines").detect(img)
     rank = _hit_rank(regions, box)
     assert rank is not None and rank < 3
     assert not regions[rank].char_boxes[0].dark_on_light
@@ -73,7 +78,7 @@ def test_light_on_dark_plate_and_rotation() -> None:
 
 def test_synth_scenes() -> None:
     synth = pytest.importorskip("edge_ocr.synth.scene")
-    det = make_detector()
+    det = make_detector("lines")
     rng = np.random.default_rng(7)
     hits = 0
     for _ in range(6):
@@ -93,12 +98,12 @@ def test_synth_scenes() -> None:
     ids=["flat-grey", "black-bgr"],
 )
 def test_flat_images_give_nothing(img: np.ndarray) -> None:
-    assert make_detector().detect(img) == []
+    assert make_detector("lines").detect(img) == []
 
 
 def test_noise_ranks_below_a_plate() -> None:
     """Full-range pixel noise is full of glyph-sized blobs; none may look as plate-like as a plate."""
-    det = make_detector()
+    det = make_detector("lines")
     img, box = _putText_scene()
     plate = det.detect(img)[_hit_rank(det.detect(img), box) or 0]
     rng = np.random.default_rng(1)
@@ -110,13 +115,13 @@ def test_noise_ranks_below_a_plate() -> None:
 
 @pytest.mark.parametrize("shape", [(1, 1), (5, 300), (17, 17, 3), (2, 2, 3)])
 def test_tiny_images(shape: tuple[int, ...]) -> None:
-    assert make_detector().detect(np.full(shape, 200, np.uint8)) == []
+    assert make_detector("lines").detect(np.full(shape, 200, np.uint8)) == []
 
 
 def test_huge_image_is_bounded_and_found() -> None:
     img, box = _putText_scene()
     big = cv2.resize(img, (3840, 2160), interpolation=cv2.INTER_LINEAR)
-    regions = make_detector().detect(big)
+    regions = make_detector("lines").detect(big)
     scaled = Box(box.x * 3, box.y * 3, box.w * 3, box.h * 3)
     rank = _hit_rank(regions, scaled)
     assert rank is not None and rank < 3
@@ -126,13 +131,13 @@ def test_huge_image_is_bounded_and_found() -> None:
 def test_other_dtypes_are_accepted() -> None:
     img, box = _putText_scene()
     grey16 = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY).astype(np.uint16) * 257
-    regions = make_detector().detect(grey16)
+    regions = make_detector("lines").detect(grey16)
     assert _hit_rank(regions, box) is not None
 
 
 def test_sorted_by_score_and_capped() -> None:
     img, _ = _putText_scene()
-    regions = make_detector().detect(img)
+    regions = make_detector("lines").detect(img)
     scores = [r.score for r in regions]
     assert scores == sorted(scores, reverse=True)
     assert len(regions) <= CharLineDetector().config.max_proposals
@@ -143,7 +148,7 @@ def test_widened_region_keeps_its_row_and_moves_the_hint_with_it() -> None:
 
     img, box = _putText_scene()
     gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
-    r = make_detector().detect(gray)[_hit_rank(make_detector().detect(gray), box) or 0]
+    r = make_detector("lines").detect(gray)[_hit_rank(make_detector("lines").detect(gray), box) or 0]
     wide = widen_region(gray, r, 2.5)
     assert wide.crop.shape[0] == CROP_HEIGHT
     glyph_px = CROP_HEIGHT / 1.9  # one glyph height in crop pixels (plate = 1.9 glyphs)
