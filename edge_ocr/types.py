@@ -83,7 +83,8 @@ class PlateRegion:
     # Optional hint from the detector: character boxes already found, in crop coordinates.
     char_boxes: tuple[CharBox, ...] = ()
     # The same plate cut another way (a learned detector's box itself, beside the character row it
-    # was refined to): the reader reads both and keeps the better read (rank.better_of).
+    # was refined to): read too when the first cut's read fits no region pattern, and the better read
+    # kept (Reader._read_regions, rank.better_of).
     alternate: PlateRegion | None = None
 
 

@@ -117,14 +117,13 @@ def main(argv: list[str] | None = None) -> int:
     res: dict[str, Any] = {"half": a.half, "every": step, "detector": a.detector}
     if a.json and a.json.is_file():  # a reader already measured on the same frames is kept
         old = json.loads(a.json.read_text())
-        same = old.get("half") == a.half and old.get("every") == step and old.get("detector", "auto") == a.detector
-        res.update({k: v for k, v in old.items() if same})
+        kept = old.get("half") == a.half and old.get("every") == step and old.get("detector", "auto") == a.detector
+        res.update({k: v for k, v in old.items() if kept})
     res["rule"] = rule
+    same = _same_length(a)
     for name in a.readers.split(","):
-        params = FusionParams(
-            reader=name, frame_same_length=_same_length(a), **(rule if name == "fused" else {})
-        )
-        key = name + (f"-{'any' if a.any_length else 'same'}-length" if name == "fused" and _same_length(a) is not None else "")
+        params = FusionParams(reader=name, frame_same_length=same, **(rule if name == "fused" else {}))
+        key = name + (f"-{'same' if same else 'any'}-length" if name == "fused" and same is not None else "")
         res[key] = measure(Reader(detector=a.detector, fusion=params), photos, negs)
         print(key, json.dumps(res[key]), flush=True)
         if a.json:

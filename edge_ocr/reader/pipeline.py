@@ -207,19 +207,23 @@ class Reader:
         self, image: np.ndarray, gray: np.ndarray, regions: Sequence[PlateRegion]
     ) -> list[PlateRead]:
         colour = colour_of(image)
+        gated = isinstance(self._the_detector(), TwoStepDetector)  # see FusionParams.frame_same_length
+
+        def read_cut(cut: PlateRegion) -> PlateRead | None:
+            return self._read(cut.crop, cut, wide_view(gray, colour, cut, self.frame.gap_context), True, gated)
+
         reads = []
         for r in regions:
-            read = self._read(r.crop, r, wide_view(gray, colour, r, self.frame.gap_context), detected=True)
+            read = read_cut(r)
             # The same plate cut another way (a learned box itself), read only when the first cut's read
             # fits no region pattern: where it fits, the second read gained 3 and lost 3 of 430 held-out
             # composites (fusion_photos --half 0), and reading it costs as much again.
             if r.alternate is not None and (read is None or not read.matches_pattern):
-                a = r.alternate
-                read = better_of(read, self._read(a.crop, a, wide_view(gray, colour, a, self.frame.gap_context), True))
+                read = better_of(read, read_cut(r.alternate))
             if read is not None and self._part_of_row(read):
                 wide = widen_region(gray, r, self.frame.widen)
                 view = LineView(wide.crop, 0, rectified(colour, wide.corners))
-                again = self._read(wide.crop, wide, view, detected=True)
+                again = self._read(wide.crop, wide, view, True, gated)
                 # Kept only when it extends the first read: both saw those characters alike.
                 if again is not None and len(again.plate) > len(read.plate) and read.plate in again.plate:
                     read = again
@@ -242,17 +246,17 @@ class Reader:
         return [upscale(r, gray, small_shape) for r in det.detect(detect_image)[:n]]
 
     def _read(
-        self, crop: np.ndarray, region: PlateRegion, view: LineView | None, detected: bool
+        self, crop: np.ndarray, region: PlateRegion, view: LineView | None, detected: bool, gated: bool = False
     ) -> PlateRead | None:
-        """Read one rectified crop of `region`; on a detected plate, boxes go back to frame pixels."""
+        """Read one rectified crop of `region`; on a detected plate, boxes go back to frame pixels.
+        `gated`: the region comes from a detector that proposes only what its score calls a plate."""
         hint: Sequence[CharBox] = region.char_boxes
         line = self.line.read(crop, hint, view, detected, self.timer)
         if line is None:
             return None
         if self.sequence is not None:
             t0 = self.timer.clock()
-            gated = detected and isinstance(self._the_detector(), TwoStepDetector)
-            line = self.sequence.apply(crop, line, detected, gated)
+            line = self.sequence.apply(crop, line, detected, detected and gated)
             self.timer.lap("sequence", t0)
         (top, reg), cands = line.ranked[0], tuple(c for c, _ in line.ranked)
         chars = line.chars
