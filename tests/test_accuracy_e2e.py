@@ -42,8 +42,11 @@ def _labels(folder: Path) -> list[Labelled]:
     return out
 
 
-# The default reader (session 15: the learned detector, fused reads): 69.4 % and 90.5 % when set.
-DEFAULT_TOP1_FLOOR = 0.66
+# The default reader (the learned detector, fused reads): issue 15 asks for a first read exact >= 72 %.
+# Regression floors a few points under what was measured when set (session 16, plate-seq v5: 73.9 %, 164 of
+# 222, and a box hit of 91.0 %; session 15 with v1: 69.4 % and 90.5 %).
+DEFAULT_TOP1_TARGET = 0.72
+DEFAULT_TOP1_FLOOR = 0.70
 DEFAULT_HIT_FLOOR = 0.87
 
 
@@ -121,6 +124,7 @@ def test_e2e_box_hits_plate_target(e2e_results: list[tuple[Labelled, str | None,
 @pytest.mark.data
 def test_default_reader_floors(default_results: list[tuple[Labelled, str | None, float]]) -> None:
     exact, wrong = _top1(default_results)
+    assert exact >= DEFAULT_TOP1_TARGET, f"top-1 exact {exact:.3f} < {DEFAULT_TOP1_TARGET}; e.g. {wrong[:10]}"
     assert exact >= DEFAULT_TOP1_FLOOR, f"top-1 exact {exact:.3f} < {DEFAULT_TOP1_FLOOR}; e.g. {wrong[:10]}"
     hit, missed = _hits(default_results)
     assert hit >= DEFAULT_HIT_FLOOR, f"IoU>={IOU} hit rate {hit:.3f} < {DEFAULT_HIT_FLOOR}; e.g. {missed[:10]}"
