@@ -87,8 +87,17 @@ class _Calibration:
     def __init__(self, input_name: str, x: np.ndarray) -> None:
         self._name, self._x, self._i = input_name, x.astype(np.float32), 0
 
+        self._end = len(self._x)
+
+    def __len__(self) -> int:
+        return len(self._x)
+
+    def set_range(self, start_index: int, end_index: int) -> None:
+        """onnxruntime's strided MinMax (CalibStridedMinMax) calibrates one chunk at a time."""
+        self._i, self._end = start_index, min(end_index, len(self._x))
+
     def get_next(self) -> dict[str, np.ndarray] | None:
-        if self._i >= len(self._x):
+        if self._i >= self._end:
             return None
         self._i += 1
         return {self._name: self._x[self._i - 1 : self._i]}
@@ -97,12 +106,18 @@ class _Calibration:
         self._i = 0
 
 
-def export_onnx_int8(float_path: Path, calib: np.ndarray, path: Path) -> None:
-    """Static QDQ 8-bit (per-channel weights), Softmax excluded so the output stays exact probabilities."""
+def export_onnx_int8(float_path: Path, calib: np.ndarray, path: Path, chunk: int = 0) -> None:
+    """Static QDQ 8-bit (per-channel weights), Softmax excluded so the output stays exact probabilities.
+
+    `chunk` > 0: MinMax ranges are collected `chunk` images at a time and merged (the calibrator keeps
+    every intermediate tensor of a chunk in memory), so a large calibration set fits. onnxruntime wants
+    whole chunks: the set is padded with repeats of its first images, which leaves min and max alone."""
     import onnx
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
+    if chunk and len(calib) % chunk:
+        calib = np.concatenate([calib, calib[: chunk - len(calib) % chunk]])
     model = onnx.load(str(float_path))
     input_name = model.graph.input[0].name
     softmax = [n.name for n in model.graph.node if n.op_type == "Softmax"]
@@ -122,6 +137,7 @@ def export_onnx_int8(float_path: Path, calib: np.ndarray, path: Path) -> None:
             per_channel=True,
             nodes_to_exclude=softmax,
             calibrate_method=CalibrationMethod.MinMax,
+            extra_options={"CalibStridedMinMax": chunk} if chunk else None,
         )
 
 
