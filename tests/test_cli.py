@@ -181,3 +181,17 @@ def test_symlink_loops_in_a_folder_are_reported(plate_png: Path, tmp_path: Path)
     assert [row["file"] for row in rows] == [str(folder / "a.png")]
     for name in ("loop.png", "ping", "pong"):
         assert f"{folder / name}: cannot read: Too many levels of symbolic links" in r.stderr, r.stderr
+
+
+def test_read_threads_sets_opencvs_pool_too(plate_png: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`--threads 1` means one core: OpenCV's own worker pool had spun beside the reader (1.6 cores)."""
+    before = cv2.getNumThreads()
+    try:
+        cv2.setNumThreads(4)
+        assert main(["read", "--crop", str(plate_png), "--threads", "1"]) == 0
+        assert json.loads(capsys.readouterr().out)["plates"]
+        assert cv2.getNumThreads() == 1
+        assert main(["read", "--crop", str(plate_png), "--threads", "2"]) == 0
+        assert cv2.getNumThreads() == 2
+    finally:
+        cv2.setNumThreads(before)
