@@ -111,6 +111,19 @@ def test_summary_counts_first_any_and_false() -> None:
     assert bench.summarize(recs, 0.3).false_per_frame == pytest.approx(1.0)
 
 
+def test_recall_by_width_bins_plates_by_their_width_in_the_photo() -> None:
+    """A 30 px plate found, a 70 px plate missed (its only box is below threshold), a 200 px plate found."""
+    gt = np.array([[0, 0, 30, 10], [100, 0, 70, 20], [300, 0, 200, 50]], np.float32)
+    props = np.array([[0, 0, 30, 10, 0.9], [100, 0, 70, 20, 0.2], [300, 0, 200, 50, 0.6]], np.float32)
+    bins = bench.recall_by_width([bench.Record("a", props, gt, 1.0, 1.0)], 0.5)
+    got = {(b["min_px"], b["plates"], b["recall"]) for b in bins}
+    assert got == {(0, 1, 1.0), (40, 0, 0.0), (60, 1, 0.0), (90, 0, 0.0), (140, 1, 1.0)}
+    import convert.detector.card_md as md
+
+    table = md._widths({"heldout/all": bins})
+    assert "| heldout/all | 100.0 % (1) | - | 0.0 % (1) | - | 100.0 % (1) |" in table
+
+
 @needs_model
 @pytest.mark.parametrize("backend", ["tflite", "onnx"])
 def test_shipped_model_finds_a_rendered_plate(backend: str) -> None:

@@ -151,7 +151,11 @@ def write(cfg: Any, data_dir: Path, out: Path, work: Path, quick: bool) -> dict[
         "metrics": {"int8_recall_drop_pp_heldout": drop, "by_file": summ,
                     "strict": {"threshold": strict, "rule": "lowest >= F1 threshold with <= 0.05 false proposals "
                                "per frame on the training half of negatives/", "tflite_int8": summaries(
-                                   {"tflite_int8": recs["tflite_int8"]}, strict)["tflite_int8"]}},
+                                   {"tflite_int8": recs["tflite_int8"]}, strict)["tflite_int8"]},
+                    "recall_by_plate_width": {
+                        "heldout/all": bench.recall_by_width(pooled_heldout(recs["tflite_int8"]), t),
+                        **{k: bench.recall_by_width(v, t) for k, v in recs["tflite_int8"].items()
+                           if not k.startswith(("heldout/", "negatives"))}}},
         "training": {**json.loads((work / "train_config.json").read_text()), "lineage": lineage(work),
                      "heldout_photos": len(held), "heldout_rule": f"md5(stem) % 100 < {data.HELDOUT_PCT}",
                      "negatives_rule": "md5(file name) % 2: half 0 used in training, half 1 never seen"},

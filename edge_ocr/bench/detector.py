@@ -137,6 +137,26 @@ def summarize(records: list[Record], threshold: float, iou: float = 0.5) -> Summ
     )
 
 
+#: plate widths in the photo's own pixels, where the reader cuts its crop: under about 60 px a plate's
+#: characters are 5-7 px wide and rarely read, so a recall that counts them says little about reads.
+WIDTH_BINS = (0, 40, 60, 90, 140, 100000)
+
+
+def recall_by_width(records: list[Record], threshold: float, iou: float = 0.5) -> list[dict[str, float]]:
+    """Any-proposal recall per plate width bin (photo pixels): which plates a detector loses."""
+    w, hit = [], []
+    for r in records:
+        _, h = _match(r.props[r.props[:, 4] >= threshold], r.gt, iou)
+        w += r.gt[:, 2].tolist()
+        hit += h.tolist()
+    wa, ha = np.array(w), np.array(hit, bool)
+    out = []
+    for lo, hi in zip(WIDTH_BINS[:-1], WIDTH_BINS[1:], strict=True):
+        m = (wa >= lo) & (wa < hi)
+        out.append({"min_px": lo, "max_px": hi, "plates": int(m.sum()), "recall": float(ha[m].mean()) if m.any() else 0.0})
+    return out
+
+
 def choose_threshold(records: list[Record], grid: np.ndarray | None = None) -> float:
     """The threshold with the best F1 of any-proposal recall and precision (held-out training photos)."""
     grid = np.round(np.arange(FLOOR, 0.96, 0.025), 3) if grid is None else grid
@@ -210,6 +230,8 @@ def main(argv: list[str] | None = None) -> int:
     for folder in args.folders:
         recs = collect(runner, items_for(folder), args.grey)
         print(json.dumps({"set": str(folder), **asdict(summarize(recs, t))}))
+        if any(len(r.gt) for r in recs):
+            print(json.dumps({"set": str(folder), "recall_by_plate_width_px": recall_by_width(recs, t)}))
         curves[folder.name] = pr_curve(recs)
     if args.plot:
         plot_pr(curves, args.plot, t)
