@@ -98,7 +98,8 @@ def _widths(by_set: dict[str, list[dict[str, Any]]]) -> list[str]:
     if not by_set:
         return []
     bins = next(iter(by_set.values()))
-    head = [f"{b['min_px']}-{b['max_px']} px" if b["max_px"] < 100000 else f">= {b['min_px']} px" for b in bins]
+    # the last bin is open-ended (its max is only a sentinel)
+    head = [f"{b['min_px']}-{b['max_px']} px" for b in bins[:-1]] + [f">= {bins[-1]['min_px']} px"]
     rows = [f"| {k} | " + " | ".join(f"{_pct(b['recall'])} ({b['plates']})" if b["plates"] else "-" for b in v) + " |"
             for k, v in by_set.items()]
     return ["### Any-proposal recall by plate width in the photo (plates in brackets)", "",
