@@ -168,7 +168,10 @@ def write_markdown(card: dict[str, Any], path: Path) -> None:
         f"Loss: CenterNet focal loss on the heatmap + {LOSSES[tr.get('box', 'center')]}."
         + (f" Trained on {tr['patch_w']}x{tr['patch_h']} windows of each letterboxed view (4 in 5 around a plate): "
            "4x fewer pixels per example; the network is fully convolutional and runs at the full input size."
-           if tr.get("patch_w") else ""),
+           if tr.get("patch_w") else "")
+        + (f" In {tr['p_swap']:.0%} of the real photos the boxed plates were covered by real US plates (us-nyc crops, "
+           "training split by plate; convert/detector/swap.py), and half the composites' plates were such crops."
+           if tr.get("p_swap") else ""),
         "",
         *_lineage(tr.get("lineage") or []),
         "Retrain: `python -m convert.detector all --data ../shared/data --out models/plate-detector --budget-s 4400` "

@@ -54,9 +54,10 @@ def _paste(img: np.ndarray, plate: np.ndarray, quad: np.ndarray) -> None:
 
 
 def composite(
-    bgs: list[np.ndarray], size: tuple[int, int], rng: np.random.Generator
+    bgs: list[np.ndarray], size: tuple[int, int], rng: np.random.Generator, crops: list[np.ndarray] | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """One frame of `size` (w, h) with 1-3 plates and their boxes (N, 4) in its pixels."""
+    """One frame of `size` (w, h) with 1-3 plates and their boxes (N, 4) in its pixels; with `crops`
+    (real plate photos), half the plates are one of them instead of a render."""
     big = (size[0] * 2, size[1] * 2)
     img = _background(bgs, big, rng)
     styles = sorted(STYLES)
@@ -64,12 +65,16 @@ def composite(
     placed = []
     for _ in range(int(rng.choice([1, 1, 1, 2, 3]))):
         st = styles[int(rng.integers(len(styles)))]
-        p = render_plate(random_plate_text(st, rng), rng, style=st, height=int(rng.integers(40, 100)), augmented=True)
-        quad = _quad(p.image.shape[1], p.image.shape[0], big, rng)
+        if crops and rng.random() < 0.5:
+            image = crops[int(rng.integers(len(crops)))]
+        else:
+            image = render_plate(random_plate_text(st, rng), rng, style=st, height=int(rng.integers(40, 100)),
+                                 augmented=True).image
+        quad = _quad(image.shape[1], image.shape[0], big, rng)
         lo, hi = quad.min(axis=0), quad.max(axis=0)
         b = [lo[0], lo[1], hi[0] - lo[0], hi[1] - lo[1]]
         if not any(_overlap(b, o) for o in boxes):
-            placed.append((p.image, quad))
+            placed.append((image, quad))
             boxes.append(b)
     for _, quad in placed:  # every car first: a later car must not cover an earlier plate
         if rng.random() < 0.4:
@@ -85,14 +90,14 @@ def _overlap(a: list[float], b: list[float]) -> bool:
 
 
 def make_composites(
-    bg_paths: list[Path], n: int, size: tuple[int, int], seed: int
+    bg_paths: list[Path], n: int, size: tuple[int, int], seed: int, crops: list[np.ndarray] | None = None
 ) -> tuple[np.ndarray, list[np.ndarray]]:
     """n composites (n, h, w, 3) uint8 and their boxes, reproducible from `seed`."""
     rng = np.random.default_rng(seed)
     bgs = [im for im in (cv2.imread(str(p), cv2.IMREAD_COLOR) for p in bg_paths) if im is not None]
     imgs, boxes = [], []
     for _ in range(n):
-        im, b = composite(bgs, size, rng)
+        im, b = composite(bgs, size, rng, crops)
         imgs.append(im)
         boxes.append(b)
     return np.stack(imgs), boxes

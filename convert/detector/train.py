@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from convert.detector import data
+from convert.detector import data, swap
 from convert.detector.composite import make_composites
 
 log = logging.getLogger("convert.detector")
@@ -36,6 +36,7 @@ class TrainConfig:
     composites: int = 800
     p_real: float = 0.6
     p_synth: float = 0.3  # the rest: plate-free frames (training half of negatives/)
+    p_swap: float = 0.0  # of real photos: plates covered by real us-nyc training crops (swap.py)
     seed: int = 0
     checkpoint_steps: tuple[int, ...] = ()
     budget_s: float = 0.0  # >0: cosine over wall time and stop when spent (a shared, contended CPU)
@@ -56,19 +57,24 @@ class TrainConfig:
 class Stream:
     """Endless augmented batches; all photos are decoded once and kept in memory (~1 GB at most)."""
 
-    def __init__(self, cfg: TrainConfig, train: list[data.Scene], negs: list[Path], quick: bool = False) -> None:
+    def __init__(
+        self, cfg: TrainConfig, train: list[data.Scene], negs: list[Path], quick: bool = False, data_dir: Path = Path()
+    ) -> None:
         self.cfg = cfg
         self.full = False  # True: whole views even when cfg has a patch size (BatchNorm re-estimation)
         self.rng = np.random.default_rng(cfg.seed)
         self.real = [(data.load_image(s.path), s.boxes) for s in train]
         self.negs = [data.load_image(p) for p in negs]
         n = 16 if quick else cfg.composites
-        self.synth_imgs, self.synth_boxes = make_composites(negs, n, (512, 288), cfg.seed + 1)
+        self.crops = swap.load_crops(data_dir, "train", 40 if quick else 0) if cfg.p_swap > 0 else []
+        self.synth_imgs, self.synth_boxes = make_composites(negs, n, (512, 288), cfg.seed + 1, self.crops)
 
     def sample(self) -> tuple[np.ndarray, np.ndarray]:
         r = self.rng.random()
         if r < self.cfg.p_real or not (self.negs or len(self.synth_imgs)):
             img, boxes = self.real[int(self.rng.integers(len(self.real)))]
+            if self.crops and len(boxes) and self.rng.random() < self.cfg.p_swap:
+                img, boxes = swap.swap_plates(img, boxes, self.crops, self.rng)
         elif r < self.cfg.p_real + self.cfg.p_synth or not self.negs:
             k = int(self.rng.integers(len(self.synth_imgs)))
             img, boxes = self.synth_imgs[k], self.synth_boxes[k]
@@ -172,7 +178,7 @@ def train(cfg: TrainConfig, data_dir: Path, out: Path, quick: bool = False, init
     negs = data.negatives(data_dir, data.NEG_TRAIN_HALF)
     if quick:
         train_set, negs = train_set[:24], negs[:8]
-    stream = Stream(cfg, train_set, negs, quick)
+    stream = Stream(cfg, train_set, negs, quick, data_dir)
     model = build((cfg.train_size[1], cfg.train_size[0]), cfg.channels, cfg.model_width)
     if init is not None:  # continue a finished run (warm restart of the cosine schedule)
         model.load_weights(str(init))
