@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 
 from convert.detector.composite import composite
-from convert.detector.swap import load_crops, swap_plates
+from convert.detector.swap import load_crops
+from edge_ocr.synth.swap import swap_plates
 
 
 def _scene() -> tuple[np.ndarray, np.ndarray]:
@@ -55,3 +56,17 @@ def test_us_nyc_crops_load_in_colour_and_hold_out_about_an_eighth(shared_data: P
     train, test = load_crops(shared_data, "train"), load_crops(shared_data, "test")
     assert all(c.ndim == 3 and c.shape[2] == 3 for c in train + test)
     assert 0.08 < len(test) / (len(train) + len(test)) < 0.16  # HELDOUT = 0.12 of plate strings
+
+
+def test_swap_photos_are_held_out_photos_carrying_held_out_plate_text(shared_data: Path) -> None:
+    from edge_ocr.bench import swap_photos
+    from edge_ocr.bench.scene_split import split_scenes
+    from edge_ocr.bench.sequence import us_nyc_heldout
+
+    crops = us_nyc_heldout(shared_data)[:30]
+    photos = swap_photos.photo_set(shared_data, crops, seeds=1)
+    _, held = split_scenes(shared_data)
+    one_plate = [s for s in held if len(s.boxes) == 1]
+    assert 0 < len(photos) < len(one_plate)  # plates under MIN_WIDTH after the swap are left out
+    assert {t for _, t in photos} <= {c.text for c in crops}
+    assert all(p.ndim == 3 and p.shape[2] == 3 for p, _ in photos)

@@ -3,8 +3,7 @@
 The training photos are mostly Indian and European plates, and the detector misses readable US plates
 of 60-140 px (session 17, recall by width). The only real US plates we have are the us-nyc crops
 (tight, colour, ~2:1). Pasting one over a boxed plate keeps the car, the bumper and the light of a real
-photo around a real US plate: the crop is scaled to cover the old box (so no old plate shows beside it),
-centred on it, its brightness pulled part way to the scene's, and the new box is the crop's. The crops
+photo around a real US plate (edge_ocr.synth.swap.swap_plates). The crops
 are split by plate string as the sequence reader splits them (edge_ocr.bench.sequence.split_of), so a
 held-out swap set built from the test split never shares a plate with training.
 """
@@ -18,6 +17,7 @@ import cv2
 import numpy as np
 
 from edge_ocr.bench.sequence import split_of
+from edge_ocr.synth.swap import swap_plates
 
 NYC = Path("plates") / "us-nyc-crops"
 
@@ -36,34 +36,6 @@ def load_crops(data: Path, split: str, limit: int = 0) -> list[np.ndarray]:
             if limit and len(out) >= limit:
                 break
     return out
-
-
-def swap_plates(
-    img: np.ndarray, boxes: np.ndarray, crops: list[np.ndarray], rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray]:
-    """A copy of `img` with each boxed plate covered by a random crop; the boxes (N, 4) of the crops.
-
-    Boxes whose cover would leave the photo are kept as they were (plate and box unchanged).
-    """
-    out = img.copy()
-    ih, iw = img.shape[:2]
-    new = boxes.copy()
-    for k, (x, y, w, h) in enumerate(boxes):
-        crop = crops[int(rng.integers(len(crops)))]
-        ch, cw = crop.shape[:2]
-        s = max(w / cw, h / ch) * rng.uniform(1.0, 1.15)
-        nw, nh = max(2, int(round(cw * s))), max(2, int(round(ch * s)))
-        x0, y0 = int(round(x + w / 2 - nw / 2)), int(round(y + h / 2 - nh / 2))
-        if x0 < 0 or y0 < 0 or x0 + nw > iw or y0 + nh > ih:
-            continue
-        patch = cv2.resize(crop, (nw, nh), interpolation=cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR)
-        region = out[y0 : y0 + nh, x0 : x0 + nw].astype(np.float32)
-        p = patch.astype(np.float32)
-        gain = (region.mean() + 1.0) / (p.mean() + 1.0)
-        p *= 1.0 + (gain - 1.0) * rng.uniform(0.0, 0.7)
-        out[y0 : y0 + nh, x0 : x0 + nw] = np.clip(p, 0, 255).astype(np.uint8)
-        new[k] = [x0, y0, nw, nh]
-    return out, new
 
 
 def write_heldout(data: Path, out: Path, seed: int = 0) -> int:

@@ -13,7 +13,6 @@ figures are first read exact (the top read is the plate) and reads per plate-fre
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,19 +22,10 @@ import cv2
 import numpy as np
 
 from edge_ocr.bench.fusion_cal import br_heldout
+from edge_ocr.bench.scene_split import negatives
 from edge_ocr.bench.sequence import Crop, us_nyc_heldout
 
 SIZE = (1280, 720)
-
-
-def negatives(data: Path, half: int) -> list[Path]:
-    d = data / "negatives"
-    return [
-        p
-        for p in sorted(d.iterdir())
-        if p.suffix.lower() in (".jpg", ".jpeg", ".png")
-        and int(hashlib.md5(p.name.encode("utf-8")).hexdigest()[:8], 16) % 2 == half
-    ]
 
 
 def _cover(bg: np.ndarray) -> np.ndarray:
@@ -102,22 +92,32 @@ def main(argv: list[str] | None = None) -> int:
     length.add_argument("--same-length", action="store_true", help="fused: frames with it, whatever the detector")
     p.add_argument("--every", type=int, default=1, help="every Nth photo and negative only (a quick check)")
     p.add_argument("--detector", default="auto", choices=("auto", "cnn", "lines"), help="plate detector (Reader's)")
+    p.add_argument("--set", dest="photos", default="composites", choices=("composites", "swap"),
+                   help="composites: held-out crops on plate-free frames of the half; swap: held-out scene photos "
+                        "with their plate covered by a held-out us-nyc crop (swap_photos.py; --half picks negatives)")
     p.add_argument("--json", type=Path, default=None)
     a = p.parse_args(argv)
     from edge_ocr import Reader
     from edge_ocr.reader.fusion import FusionParams
 
     step = max(1, a.every)
-    photos, negs = photo_set(a.data, a.half)[::step], negatives(a.data, a.half)[::step]
+    if a.photos == "swap":
+        from edge_ocr.bench import swap_photos
+
+        photos = swap_photos.photo_set(a.data)[::step]
+    else:
+        photos = photo_set(a.data, a.half)[::step]
+    negs = negatives(a.data, a.half)[::step]
     rule = (
         dict(zip(("weight", "absent", "keep"), (float(v) for v in a.rule.split(",")), strict=True))
         if a.rule
         else {}
     )
-    res: dict[str, Any] = {"half": a.half, "every": step, "detector": a.detector}
+    res: dict[str, Any] = {"half": a.half, "every": step, "detector": a.detector, "set": a.photos}
     if a.json and a.json.is_file():  # a reader already measured on the same frames is kept
         old = json.loads(a.json.read_text())
-        kept = old.get("half") == a.half and old.get("every") == step and old.get("detector", "auto") == a.detector
+        kept = old.get("half") == a.half and old.get("every") == step and old.get("detector", "auto") == a.detector \
+            and old.get("set", "composites") == a.photos
         res.update({k: v for k, v in old.items() if kept})
     res["rule"] = rule
     same = _same_length(a)
