@@ -1,5 +1,5 @@
-"""A plate region cut two ways (PlateRegion.alternate): which read is kept, and that the reader reads the
-second cut only when the first read fits no region pattern."""
+"""A plate region cut two ways (PlateRegion.alternate): which read is kept, and that the contour reader reads
+the second cut only when the first read fits no region pattern, the fused reader always (fusion.choose_cut)."""
 
 from __future__ import annotations
 
@@ -54,8 +54,8 @@ class _TwoCuts:
         return PlateRegion(box, corners, crop, 0.9, (), alt)
 
 
-def _reader(plate_model_dir: Path, detector: object) -> Reader:
-    reader = Reader(plate_model_dir, region="br", reader="contour", detector="lines")
+def _reader(plate_model_dir: Path, detector: object, reader_name: str = "contour") -> Reader:
+    reader = Reader(plate_model_dir, region="br", reader=reader_name, detector="lines")
     reader._detector = detector  # type: ignore[assignment]
     return reader
 
@@ -70,22 +70,23 @@ def test_the_reader_keeps_the_whole_cut_when_the_row_lost_characters(plate_model
     assert reads and reads[0].plate == "ABC1234" and reads[0].matches_pattern
 
 
-def test_the_second_cut_is_not_read_when_the_first_read_fits_a_pattern(
-    plate_model_dir: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(("reader_name", "reads_of_the_plate"), [("contour", 1), ("fused", 2)])
+def test_the_contour_reader_skips_the_second_cut_when_the_first_fits_a_pattern_the_fused_reads_both(
+    plate_model_dir: Path, monkeypatch: pytest.MonkeyPatch, reader_name: str, reads_of_the_plate: int
 ) -> None:
     scene = render_scene(["ABC1234"], np.random.default_rng(3), style="br")
     whole = _TwoCuts(scene.image.shape[:2], scene.plates[0].corners, 0.0)  # both cuts the whole plate
-    reader = _reader(plate_model_dir, whole)
+    reader = _reader(plate_model_dir, whole, reader_name)
     calls: list[int] = []
-    real = reader._read
+    real = reader._read_scored
 
     def counted(*a: object, **k: object) -> object:
         calls.append(1)
         return real(*a, **k)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(reader, "_read", counted)
+    monkeypatch.setattr(reader, "_read_scored", counted)
     reads = reader.read_frame(scene.image)
-    assert reads and reads[0].plate == "ABC1234" and len(calls) == 1
+    assert reads and reads[0].plate == "ABC1234" and len(calls) == reads_of_the_plate
 
 
 def test_upscale_carries_the_alternate_cut() -> None:

@@ -12,11 +12,11 @@ import pytest
 from edge_ocr.errors import ConfigError
 from edge_ocr.imageio import load_image
 from edge_ocr.paths import default_model_dir
-from edge_ocr.reader.fusion import FusionParams, _reranked, make_stage
+from edge_ocr.reader.fusion import FusionParams, _reranked, choose_cut, make_stage
 from edge_ocr.reader.line import LineRead
 from edge_ocr.reader.pipeline import Reader
 from edge_ocr.reader.sequence import ALPHABET
-from edge_ocr.types import Box, CharPrediction, PlateCandidate
+from edge_ocr.types import Box, CharPrediction, PlateCandidate, PlateRead
 
 SEQ = default_model_dir("plate-seq")
 
@@ -125,3 +125,46 @@ def test_fused_bench_crops_floor(shared_data: Path, plate_model_dir: Path) -> No
         read = reader.read_crop(load_image(folder / name))
         exact += read is not None and read.plate == plate.strip().upper()
     assert exact / len(rows) >= FUSED_CROPS_FLOOR, f"{exact} of {len(rows)}"
+
+
+def _frames_of(text: str, sure: float) -> np.ndarray:
+    """Made-up sequence frames reading `text` (a blank between characters), `sure` logits high."""
+    blank = len(ALPHABET)
+    path = [k for ch in text for k in (ALPHABET.index(ch), blank)]
+    logits = np.zeros((len(path), blank + 1))
+    logits[np.arange(len(path)), path] = sure
+    return logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+
+
+def _read(plate: str, pattern: bool = True, conf: float = 0.8) -> PlateRead:
+    corners = ((0, 0), (10, 0), (10, 5), (0, 5))
+    return PlateRead(plate, conf, "us", pattern, Box(0, 0, 10, 5), corners, (), ())
+
+
+def test_choose_cut_keeps_the_plate_both_cuts_frames_find_likelier() -> None:
+    first, second = _read("G9117"), _read("JMG9117")  # the row cut lost two characters
+    # the first cut's frames are unsure between its own read and the full plate; the box's are sure
+    scored = choose_cut((first, _frames_of("JMG9117", 1.0)), lambda: (second, _frames_of("JMG9117", 6.0)), True)
+    assert scored is second
+    # both cuts' frames read the first plate: the first read stays, even if the second is longer
+    kept = choose_cut((first, _frames_of("G9117", 6.0)), lambda: (second, _frames_of("G9117", 6.0)), True)
+    assert kept is first
+    # a tie keeps the first cut
+    same = _read("G9117", conf=0.1)
+    assert choose_cut((first, _frames_of("G9117", 6.0)), lambda: (same, _frames_of("G9117", 6.0)), True) is first
+
+
+def test_choose_cut_without_frames_or_sequence_model_falls_back_to_the_pattern_rule() -> None:
+    fits, breaks = _read("ABC1234", True), _read("ABC12345", False)
+    calls: list[int] = []
+
+    def second() -> tuple[PlateRead, None]:
+        calls.append(1)
+        return fits, None
+
+    # contour reader alone: a first read that fits the pattern is not read again
+    assert choose_cut((fits, None), second, False) is fits and not calls
+    assert choose_cut((breaks, None), second, False) is fits and len(calls) == 1
+    # fused, but one cut has no frames (no characters to frame): better_of decides
+    assert choose_cut((breaks, _frames_of("ABC12345", 6.0)), second, True) is fits
+    assert choose_cut((None, None), lambda: (breaks, None), True) is breaks

@@ -22,11 +22,11 @@ from edge_ocr.preprocess import to_gray
 from edge_ocr.reader.assemble import PlateAssembler
 from edge_ocr.reader.classify import CharClassifier
 from edge_ocr.reader.detect import PlateDetector, TwoStepDetector, make_detector, resolve
-from edge_ocr.reader.fusion import FusionParams, SequenceStage, make_stage
+from edge_ocr.reader.fusion import FusionParams, Scored, SequenceStage, choose_cut, make_stage
 from edge_ocr.reader.line import FillParams, LineParams, LineReader, StageClock
-from edge_ocr.reader.rank import RankParams, better_of, rank_reads
+from edge_ocr.reader.rank import RankParams, rank_reads
 from edge_ocr.reader.view import LineView, colour_of, rectified, to_frame, upscale, wide_view, widen_region
-from edge_ocr.types import Box, CharBox, PlateRead, PlateRegion, Point
+from edge_ocr.types import Box, PlateRead, PlateRegion, Point
 
 STAGES = ("detect", "segment", "classify", "assemble", "sequence")
 
@@ -209,17 +209,15 @@ class Reader:
         colour = colour_of(image)
         gated = isinstance(self._the_detector(), TwoStepDetector)  # see FusionParams.frame_same_length
 
-        def read_cut(cut: PlateRegion) -> PlateRead | None:
-            return self._read(cut.crop, cut, wide_view(gray, colour, cut, self.frame.gap_context), True, gated)
+        def read_cut(cut: PlateRegion) -> Scored:
+            return self._read_scored(cut.crop, cut, wide_view(gray, colour, cut, self.frame.gap_context), True, gated)
 
         reads = []
         for r in regions:
-            read = read_cut(r)
-            # The same plate cut another way (a learned box itself), read only when the first cut's read
-            # fits no region pattern: where it fits, the second read gained 3 and lost 3 of 430 held-out
-            # composites (fusion_photos --half 0), and reading it costs as much again.
-            if r.alternate is not None and (read is None or not read.matches_pattern):
-                read = better_of(read, read_cut(r.alternate))
+            first = read_cut(r)
+            read = first[0]
+            if (alt := r.alternate) is not None:  # the same plate cut another way (a learned box itself)
+                read = choose_cut(first, lambda: read_cut(alt), self.sequence is not None)
             if read is not None and self._part_of_row(read):
                 wide = widen_region(gray, r, self.frame.widen)
                 view = LineView(wide.crop, 0, rectified(colour, wide.corners))
@@ -250,28 +248,26 @@ class Reader:
     ) -> PlateRead | None:
         """Read one rectified crop of `region`; on a detected plate, boxes go back to frame pixels.
         `gated`: the region comes from a detector that proposes only what its score calls a plate."""
-        hint: Sequence[CharBox] = region.char_boxes
-        line = self.line.read(crop, hint, view, detected, self.timer)
+        return self._read_scored(crop, region, view, detected, gated)[0]
+
+    def _read_scored(
+        self, crop: np.ndarray, region: PlateRegion, view: LineView | None, detected: bool, gated: bool = False
+    ) -> Scored:
+        """`_read`, and the sequence model's frames of the crop (None without the sequence stage)."""
+        line = self.line.read(crop, region.char_boxes, view, detected, self.timer)
         if line is None:
-            return None
+            return None, None
+        logp = None
         if self.sequence is not None:
             t0 = self.timer.clock()
-            line = self.sequence.apply(crop, line, detected, detected and gated)
+            line, logp = self.sequence.apply_scored(crop, line, detected, detected and gated)
             self.timer.lap("sequence", t0)
         (top, reg), cands = line.ranked[0], tuple(c for c, _ in line.ranked)
         chars = line.chars
         if detected:
             chars = [to_frame(c, crop.shape, region.corners) for c in chars]
-        return PlateRead(
-            top.plate,
-            top.confidence,
-            reg,
-            top.matches_pattern,
-            region.box,
-            region.corners,
-            cands,
-            tuple(chars),
-        )
+        return PlateRead(top.plate, top.confidence, reg, top.matches_pattern, region.box, region.corners, cands,
+                         tuple(chars)), logp
 
     def _part_of_row(self, read: PlateRead) -> bool:
         """A confident read one character short of a plate: the detector may have boxed part of the
