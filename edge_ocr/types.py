@@ -83,8 +83,8 @@ class PlateRegion:
     # Optional hint from the detector: character boxes already found, in crop coordinates.
     char_boxes: tuple[CharBox, ...] = ()
     # The same plate cut another way (a learned detector's box itself, beside the character row it
-    # was refined to): read too when the first cut's read fits no region pattern, and the better read
-    # kept (Reader._read_regions, rank.better_of).
+    # was refined to): the fused reader reads both and keeps the likelier by the sequence model; the contour
+    # reader reads it only when the first cut's read fits no region pattern (fusion.choose_cut).
     alternate: PlateRegion | None = None
 
 

@@ -36,7 +36,8 @@ class RefineParams:
     # a found row also carries the box itself as its alternate cut (PlateRegion.alternate): on held-out
     # crops composited into plate-free frames (fusion_photos, half 0) the row's first read was exact on
     # 252 of 430, the box's on 244, either on 283; the better of both 267, of both where the row's read
-    # fits no pattern (pipeline.py: half the reading time) 266
+    # fits no pattern (pipeline.py: half the reading time) 266; session 18: the fused reader reads both
+    # always and keeps the likelier by the sequence model (fusion.choose_cut)
     read_box_too: bool = True
 
 
