@@ -10,31 +10,24 @@ held-out swap set built from the test split never shares a plate with training.
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from edge_ocr.bench.sequence import split_of
+from edge_ocr.bench.sequence import us_nyc_split
 from edge_ocr.synth.swap import swap_plates
-
-NYC = Path("plates") / "us-nyc-crops"
 
 
 def load_crops(data: Path, split: str, limit: int = 0) -> list[np.ndarray]:
     """Colour us-nyc crops of one split ('train' or 'test'); unreadable or tiny files are skipped."""
-    folder = data / NYC
     out: list[np.ndarray] = []
-    with open(folder / "labels.csv", newline="") as f:
-        for row in csv.DictReader(f):
-            if split_of(row["plate"].strip().upper()) != split:
-                continue
-            img = cv2.imread(str(folder / "crops" / row["file"]), cv2.IMREAD_COLOR)
-            if img is not None and min(img.shape[:2]) >= 12:
-                out.append(img)
-            if limit and len(out) >= limit:
-                break
+    for c in us_nyc_split(data, split):
+        img = cv2.imread(str(c.path), cv2.IMREAD_COLOR)
+        if img is not None and min(img.shape[:2]) >= 12:
+            out.append(img)
+        if limit and len(out) >= limit:
+            break
     return out
 
 

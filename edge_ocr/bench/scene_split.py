@@ -11,6 +11,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 TRAIN_SETS = ("openimages-rf", "andrewmvd-kaggle", "india-aslan")
@@ -78,8 +79,6 @@ def negatives(data: Path, half: int) -> list[Path]:
 
 
 def load_image(path: Path) -> np.ndarray:
-    import cv2
-
     img = cv2.imread(str(path), cv2.IMREAD_COLOR)
     if img is None:
         raise OSError(f"{path}: unreadable image")

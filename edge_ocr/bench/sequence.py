@@ -51,17 +51,22 @@ def bench_crops(data: Path) -> list[Crop]:
     return [Crop(folder / r[0], r[2].strip().upper()) for r in rows]
 
 
-def us_nyc_heldout(data: Path) -> list[Crop]:
-    """The held-out plates of plates/us-nyc-crops (never used for training)."""
+def us_nyc_split(data: Path, split: str) -> list[Crop]:
+    """The plates of plates/us-nyc-crops in one split ('train' or 'test', by split_of)."""
     folder = data / "plates" / "us-nyc-crops"
     with open(folder / "labels.csv", newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     out = []
     for r in rows:
         text = "".join(c for c in r["plate"].upper() if c.isalnum())
-        if split_of(text) == "test":
+        if split_of(text) == split:
             out.append(Crop(folder / "crops" / r["file"], text))
     return out
+
+
+def us_nyc_heldout(data: Path) -> list[Crop]:
+    """The held-out plates of plates/us-nyc-crops (never used for training)."""
+    return us_nyc_split(data, "test")
 
 
 @dataclass
