@@ -236,3 +236,22 @@ def test_first_read_is_the_readers_first_not_the_most_confident() -> None:
     ranked = Record(item, (Pred("7FR971", 0.8), Pred("20140512", 0.96)))  # a timestamp ranked second
     assert first_read_exact([ranked]) == 1.0
     assert first_read_exact([Record(item, (Pred("20140512", 0.96), Pred("7FR971", 0.8)))]) == 0.0
+
+
+def test_cpu_flags_name_the_int8_dot_products(tmp_path: Path) -> None:
+    from edge_ocr.bench.env import cpu_flags
+
+    x86 = tmp_path / "x86"
+    x86.write_text("processor\t: 0\ncpu family\t: 25\nmodel\t\t: 1\nflags\t\t: fpu sse4_2 avx avx2 fma\n\n"
+                   "processor\t: 1\ncpu family\t: 25\nmodel\t\t: 1\nflags\t\t: fpu sse4_2 avx avx2 fma\n")
+    assert cpu_flags(x86) == "family 25 model 1, avx2"
+    vnni = tmp_path / "vnni"
+    vnni.write_text("cpu family\t: 25\nmodel\t\t: 17\nflags\t\t: avx2 avx512f avx512_vnni\n")
+    assert cpu_flags(vnni) == "family 25 model 17, avx2, avx512f, avx512_vnni"
+    arm = tmp_path / "arm"
+    arm.write_text("processor\t: 0\nFeatures\t: fp asimd evtstrm aes asimddp\nCPU part\t: 0xd0b\n")
+    assert cpu_flags(arm) == "asimddp"
+    bare = tmp_path / "bare"
+    bare.write_text("processor\t: 0\nFeatures\t: fp asimd\n")
+    assert cpu_flags(bare).startswith("none of avx2/")
+    assert cpu_flags(tmp_path / "missing") == ""

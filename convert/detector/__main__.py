@@ -40,6 +40,8 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--swap", type=float, default=0.0,
                     help="train: fraction of real photos whose plates are covered by real US crops (swap.py); "
                          "with it, half the composites' plates are such crops too")
+    ap.add_argument("--mosaic", type=float, default=0.0,
+                    help="train: fraction of views that are 2x2 mosaics of half-size views (small plates)")
     ap.add_argument("--box", default="ltrb", choices=("center", "ltrb"), help="box encoding (cnn.py)")
     ap.add_argument("--patch", default="160x96", help="train on WxH windows of each view ('0': whole views)")
     ap.add_argument("--quick", action="store_true", help="tiny run for tests")
@@ -55,7 +57,7 @@ def _config(a: argparse.Namespace):  # noqa: ANN202 - TrainConfig, imported lazi
     ckpt = tuple(int(s) for s in a.checkpoints.split(",") if s.strip())
     pw, ph = (int(v) for v in a.patch.lower().split("x")) if a.patch != "0" else (0, 0)
     return TrainConfig(width=w, height=h, channels=a.channels, steps=steps, batch=batch, checkpoint_steps=ckpt,
-                       lr=a.lr, composites=a.composites, seed=a.seed, p_swap=a.swap, box=a.box, patch_w=pw, patch_h=ph,
+                       lr=a.lr, composites=a.composites, seed=a.seed, p_swap=a.swap, p_mosaic=a.mosaic, box=a.box, patch_w=pw, patch_h=ph,
                        schedule_steps=a.schedule_steps, budget_s=0.0 if a.quick else a.budget_s)
 
 

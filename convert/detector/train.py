@@ -37,6 +37,7 @@ class TrainConfig:
     p_real: float = 0.6
     p_synth: float = 0.3  # the rest: plate-free frames (training half of negatives/)
     p_swap: float = 0.0  # of real photos: plates covered by real us-nyc training crops (swap.py)
+    p_mosaic: float = 0.0  # of views: 2x2 mosaics of four half-size views (small plates in a full frame)
     seed: int = 0
     checkpoint_steps: tuple[int, ...] = ()
     budget_s: float = 0.0  # >0: cosine over wall time and stop when spent (a shared, contended CPU)
@@ -69,18 +70,37 @@ class Stream:
         self.crops = swap.load_crops(data_dir, "train", 40 if quick else 0) if cfg.p_swap > 0 else []
         self.synth_imgs, self.synth_boxes = make_composites(negs, n, (512, 288), cfg.seed + 1, self.crops)
 
-    def sample(self) -> tuple[np.ndarray, np.ndarray]:
+    def source(self) -> tuple[np.ndarray, np.ndarray]:
+        """One photo and its boxes: a real photo (its plates maybe swapped), a composite or a negative."""
         r = self.rng.random()
         if r < self.cfg.p_real or not (self.negs or len(self.synth_imgs)):
             img, boxes = self.real[int(self.rng.integers(len(self.real)))]
             if self.crops and len(boxes) and self.rng.random() < self.cfg.p_swap:
                 img, boxes = swap.swap_plates(img, boxes, self.crops, self.rng)
-        elif r < self.cfg.p_real + self.cfg.p_synth or not self.negs:
+            return img, boxes
+        if r < self.cfg.p_real + self.cfg.p_synth or not self.negs:
             k = int(self.rng.integers(len(self.synth_imgs)))
-            img, boxes = self.synth_imgs[k], self.synth_boxes[k]
+            return self.synth_imgs[k], self.synth_boxes[k]
+        return self.negs[int(self.rng.integers(len(self.negs)))], np.zeros((0, 4), np.float32)
+
+    def mosaic(self) -> tuple[np.ndarray, np.ndarray]:
+        """Four half-size views in a 2x2 grid: plates half as wide as in a plain view, with a whole frame of
+        context around them and no letterbox padding, as in a 1280x720 photo shrunk 4x (session 19)."""
+        w, h = self.cfg.size
+        hw, hh = w // 2, h // 2
+        canvas = np.empty((h, w, 3), np.uint8)
+        out = []
+        for ox, oy in ((0, 0), (hw, 0), (0, hh), (hw, hh)):
+            view, b = data.random_view(*self.source(), (hw, hh), self.rng)
+            canvas[oy : oy + hh, ox : ox + hw] = view
+            out.append(b + np.array([ox, oy, 0, 0], np.float32))
+        return canvas, np.concatenate(out).reshape(-1, 4)
+
+    def sample(self) -> tuple[np.ndarray, np.ndarray]:
+        if self.cfg.p_mosaic and not self.full and self.rng.random() < self.cfg.p_mosaic:
+            view, b = self.mosaic()
         else:
-            img, boxes = self.negs[int(self.rng.integers(len(self.negs)))], np.zeros((0, 4), np.float32)
-        view, b = data.random_view(img, boxes, self.cfg.size, self.rng)
+            view, b = data.random_view(*self.source(), self.cfg.size, self.rng)
         if self.cfg.patch_w and not self.full:
             view, b = patch(view, b, (self.cfg.patch_w, self.cfg.patch_h), self.rng)
         if self.cfg.channels == 1:

@@ -85,7 +85,7 @@ def markdown(doc: dict[str, Any], plots: Sequence[Path], extra: Sequence[str] = 
         *table(doc["runs"]),
         "",
         *extra,
-        f"Machine: {m['cpu_model']} ({m['cpu_count']} cores, load average {m.get('load_avg_1m')} at start), "
+        f"Machine: {m['cpu_model']} [{m.get('cpu_flags', '')}] ({m['cpu_count']} cores, load average {m.get('load_avg_1m')} at start), "
         f"{m['system']}, {m['machine']}; " + ", ".join(f"{k} {v}" for k, v in m["versions"].items()),
         "",
         f"Settings: threads {s['threads']}, warmup {s['warmup']}, repeat {s['repeat']}, limit {s['limit']}. "

@@ -31,7 +31,7 @@ def section(doc: dict[str, Any]) -> list[str]:
     else:
         lines += stage_table(doc["runs"])
     lines += [
-        f"{doc['created']}, {m['cpu_model']} ({m['cpu_count']} cores, load average {m.get('load_avg_1m')}), "
+        f"{doc['created']}, {m['cpu_model']} [{m.get('cpu_flags', '')}] ({m['cpu_count']} cores, load average {m.get('load_avg_1m')}), "
         f"threads {doc['settings']['threads']}, peak RSS {doc['peak_rss_mb']:.0f} MB, "
         f"code {str(code.get('commit'))[:12]}, model "
         + ", ".join(f"{k} `{v[:12]}`" for k, v in doc["model"]["sha256"].items()),
