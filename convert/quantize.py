@@ -59,7 +59,39 @@ def export_tflite(model: Any, calib: np.ndarray, out_dir: Path) -> TfliteQuant:
     conv.inference_output_type = tf.int8
     path = out_dir / FILES["tflite_int8"]
     path.write_bytes(conv.convert())
+    bad = requant_outliers(path)
+    if bad:  # LiteRT's own message names only the delegate ("Node number N (TfLiteXNNPackDelegate) failed")
+        raise RuntimeError(f"{path}: XNNPACK refuses convolutions whose requantization scale (input scale x weight "
+                           f"scale / output scale) is >= {XNNPACK_REQUANT_LIMIT:g}: " + "; ".join(bad))
     return tflite_quant_params(path)
+
+
+#: XNNPACK's int8 convolutions need input_scale * weight_scale[c] / output_scale below 256, or the whole
+#: delegate fails to prepare and the model does not load (session 19: a detector channel whose 3x3 depthwise
+#: weights cancel on a wide input reached 406).
+XNNPACK_REQUANT_LIMIT = 256.0
+
+
+def requant_outliers(path: Path, limit: float = XNNPACK_REQUANT_LIMIT) -> list[str]:
+    """'op N NAME (tensor): channel c scale S' for every int8 convolution channel at or over `limit`."""
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
+
+    it = Interpreter(model_path=str(path), experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
+    it.allocate_tensors()
+    scales = {d["index"]: d["quantization_parameters"]["scales"] for d in it.get_tensor_details()}
+    names = {d["index"]: d["name"] for d in it.get_tensor_details()}
+    out = []
+    for op in it._get_ops_details():
+        if op["op_name"] not in ("CONV_2D", "DEPTHWISE_CONV_2D"):
+            continue
+        x, w = op["inputs"][0], op["inputs"][1]
+        y = op["outputs"][0]
+        if not (len(scales[x]) and len(scales[w]) and len(scales[y])):
+            continue
+        r = scales[x][0] * np.asarray(scales[w]) / scales[y][0]
+        for c in np.flatnonzero(r >= limit):
+            out.append(f"op {op['index']} {op['op_name']} ({names[w][:60]}): channel {c} scale {r[c]:.1f}")
+    return out
 
 
 def tflite_quant_params(path: Path) -> TfliteQuant:
