@@ -171,7 +171,9 @@ def write_markdown(card: dict[str, Any], path: Path) -> None:
            if tr.get("patch_w") else "")
         + (f" In {tr['p_swap']:.0%} of the real photos the boxed plates were covered by real US plates (us-nyc crops, "
            "training split by plate; convert/detector/swap.py), and half the composites' plates were such crops."
-           if tr.get("p_swap") else ""),
+           if tr.get("p_swap") else "")
+        + (f" {tr['p_mosaic']:.0%} of the views were 2x2 mosaics of four half-size views (small plates in a whole "
+           "frame, as in a 1280x720 photo shrunk 4x)." if tr.get("p_mosaic") else ""),
         "",
         *_lineage(tr.get("lineage") or []),
         "Retrain: `python -m convert.detector all --data ../shared/data --out models/plate-detector --budget-s 4400` "
