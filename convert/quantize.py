@@ -78,8 +78,8 @@ def requant_outliers(path: Path, limit: float = XNNPACK_REQUANT_LIMIT) -> list[s
 
     it = Interpreter(model_path=str(path), experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
     it.allocate_tensors()
-    scales = {d["index"]: d["quantization_parameters"]["scales"] for d in it.get_tensor_details()}
-    names = {d["index"]: d["name"] for d in it.get_tensor_details()}
+    details = {d["index"]: d for d in it.get_tensor_details()}
+    scales = {i: d["quantization_parameters"]["scales"] for i, d in details.items()}
     out = []
     for op in it._get_ops_details():
         if op["op_name"] not in ("CONV_2D", "DEPTHWISE_CONV_2D"):
@@ -90,7 +90,7 @@ def requant_outliers(path: Path, limit: float = XNNPACK_REQUANT_LIMIT) -> list[s
             continue
         r = scales[x][0] * np.asarray(scales[w]) / scales[y][0]
         for c in np.flatnonzero(r >= limit):
-            out.append(f"op {op['index']} {op['op_name']} ({names[w][:60]}): channel {c} scale {r[c]:.1f}")
+            out.append(f"op {op['index']} {op['op_name']} ({details[w]['name'][:60]}): channel {c} scale {r[c]:.1f}")
     return out
 
 

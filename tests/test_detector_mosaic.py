@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import cv2
 import numpy as np
 
@@ -48,7 +46,7 @@ def test_mosaic_boxes_stay_in_their_quarter_and_on_the_plate() -> None:
         assert 1 <= len(boxes) <= 4
 
 
-def test_no_mosaic_keeps_whole_views(tmp_path: Path) -> None:
+def test_no_mosaic_keeps_whole_views() -> None:
     s = _stream(0.0)
     view, boxes = s.sample()
     assert view.shape == (s.cfg.height, s.cfg.width, 3) and len(boxes) <= 1

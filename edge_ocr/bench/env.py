@@ -24,15 +24,20 @@ RUNTIME_PACKAGES = (
 )
 
 
+def cpuinfo(path: Path = Path("/proc/cpuinfo")) -> list[tuple[str, str]]:
+    """(key, value) of every line of /proc/cpuinfo (Linux); [] where it cannot be read."""
+    try:
+        text = path.read_text()
+    except OSError:
+        return []
+    return [(k.strip(), v.strip()) for k, _, v in (line.partition(":") for line in text.splitlines())]
+
+
 def cpu_model() -> str:
     """The CPU's marketing name from /proc/cpuinfo (Linux), else what platform knows."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            key, _, value = line.partition(":")
-            if key.strip() in ("model name", "Model", "Hardware") and value.strip():
-                return value.strip()
-    except OSError:
-        pass
+    for key, value in cpuinfo():
+        if key in ("model name", "Model", "Hardware") and value:
+            return value
     return platform.processor() or platform.machine()
 
 
@@ -41,16 +46,14 @@ def cpu_model() -> str:
 INT8_FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8", "asimddp", "i8mm")
 
 
-def cpu_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
+def cpu_flags(path: Path = Path("/proc/cpuinfo")) -> str:
     """The INT8_FLAGS this CPU has, plus x86 family/model ('' where /proc/cpuinfo is missing)."""
-    try:
-        info = cpuinfo.read_text()
-    except OSError:
+    lines = cpuinfo(path)
+    if not lines:
         return ""
     fields: dict[str, str] = {}
-    for line in info.splitlines():
-        key, _, value = line.partition(":")
-        fields.setdefault(key.strip(), value.strip())
+    for key, value in lines:
+        fields.setdefault(key, value)
     have = set((fields.get("flags") or fields.get("Features") or "").split())
     out = [f for f in INT8_FLAGS if f in have]
     if "cpu family" in fields:

@@ -38,16 +38,6 @@ print(f"stream ready: {len(train)} photos, {len(negs)} negatives, {len(stream.cr
       f"{len(stream.synth_imgs)} composites in {time.time() - t_start:.1f} s", flush=True)
 
 
-class DS(torch.utils.data.IterableDataset):
-    def __iter__(self):
-        info = torch.utils.data.get_worker_info()
-        wid = info.id if info else 0
-        stream.rng = np.random.default_rng(a.seed * 1000 + wid)
-        while True:
-            img, b = stream.sample()
-            yield img, ddata.targets(b, cfg.size, cfg.stride, cfg.box, cfg.size)
-
-
 def make_batch(_i):
     xs, ys = [], []
     for _ in range(a.batch):
@@ -57,7 +47,7 @@ def make_batch(_i):
     return np.stack(xs), np.stack(ys)
 
 
-def seed_worker(wid=None):
+def seed_worker():
     import multiprocessing as mp
     stream.rng = np.random.default_rng(a.seed * 1000 + (mp.current_process()._identity or [0])[0])
 
