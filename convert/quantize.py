@@ -7,6 +7,7 @@ Quantization arithmetic (both formats): real = scale * (q - zero_point), q int8 
   interpreter and (de)quantizes around the call; card.json records them for people.
 - ONNX int8: static QDQ (QuantizeLinear/DequantizeLinear pairs around 8-bit convs and matmuls), which
   onnxruntime fuses into integer kernels; uint8 activations and weights (see export_onnx_int8). Input and output stay float32, the softmax runs in float.
+  Or (onnx_int8_from_tflite) the int8 TFLite file itself in ONNX form: the same integers and scales.
 Calibration data is TRAINING data only (never the held-out or bench sets).
 """
 
@@ -172,10 +173,67 @@ def export_onnx_int8(float_path: Path, calib: np.ndarray, path: Path, chunk: int
         )
 
 
-def export_all(model: Any, calib: np.ndarray, out_dir: Path) -> TfliteQuant:
-    """All four files into out_dir; returns the int8 TFLite quantization parameters."""
+def onnx_int8_from_tflite(tflite_path: Path, path: Path, opset: int = 17) -> None:
+    """An int8 ONNX file with the int8 TFLite file's own integers and scales (tf2onnx reads the
+    flatbuffer: QuantizeLinear/DequantizeLinear around each op, int8 weights per channel), so both
+    runtimes compute one quantized network instead of two separately calibrated ones.
+
+    tf2onnx keeps the TFLite boundary (int8 in, int8 out); the device backend feeds float32 and reads
+    float32, so a QuantizeLinear with the TFLite input's scale and zero point goes in front and a
+    DequantizeLinear with the output's behind. The graph's input is named "input", its output "logits".
+    """
+    import onnx
+    import tf2onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    q = tflite_quant_params(tflite_path)
+    proto, _ = tf2onnx.convert.from_tflite(str(tflite_path), opset=opset)
+    g = proto.graph
+    if len(g.input) != 1 or len(g.output) != 1:
+        raise ValueError(f"{tflite_path}: expected one input and one output, got {len(g.input)} / {len(g.output)}")
+    old_in, old_out = g.input[0], g.output[0]
+    for t, want in ((old_in, TensorProto.INT8), (old_out, TensorProto.INT8)):
+        if t.type.tensor_type.elem_type != want:
+            raise ValueError(f"{tflite_path}: {t.name} is not int8: not a full-integer TFLite file")
+    g.initializer.extend([
+        numpy_helper.from_array(np.array(q.input_scale, np.float32), "boundary_in_scale"),
+        numpy_helper.from_array(np.array(q.input_zero_point, np.int8), "boundary_in_zp"),
+        numpy_helper.from_array(np.array(q.output_scale, np.float32), "boundary_out_scale"),
+        numpy_helper.from_array(np.array(q.output_zero_point, np.int8), "boundary_out_zp"),
+    ])
+    nodes = [
+        helper.make_node("QuantizeLinear", ["input", "boundary_in_scale", "boundary_in_zp"], [old_in.name]),
+        *g.node,
+        helper.make_node("DequantizeLinear", [old_out.name, "boundary_out_scale", "boundary_out_zp"], ["logits"]),
+    ]
+    del g.node[:]
+    g.node.extend(nodes)
+
+    def dims(t: Any) -> list[Any]:
+        return ["N"] + [d.dim_param or d.dim_value for d in t.type.tensor_type.shape.dim][1:]
+
+    new_in = helper.make_tensor_value_info("input", TensorProto.FLOAT, dims(old_in))
+    new_out = helper.make_tensor_value_info("logits", TensorProto.FLOAT, dims(old_out))
+    del g.input[:]
+    g.input.append(new_in)
+    del g.output[:]
+    g.output.append(new_out)
+    onnx.checker.check_model(proto)
+    path.write_bytes(proto.SerializeToString())
+
+
+def export_all(model: Any, calib: np.ndarray, out_dir: Path, onnx_int8: str = "calibrate") -> TfliteQuant:
+    """All four files into out_dir; returns the int8 TFLite quantization parameters.
+
+    onnx_int8: "calibrate" quantizes the float ONNX file on `calib` with onnxruntime (uint8, see
+    export_onnx_int8); "tflite" converts the int8 TFLite file (onnx_int8_from_tflite)."""
+    if onnx_int8 not in ("calibrate", "tflite"):
+        raise ValueError(f"onnx_int8 must be 'calibrate' or 'tflite', not {onnx_int8!r}")
     out_dir.mkdir(parents=True, exist_ok=True)
     q = export_tflite(model, calib, out_dir)
     export_onnx_float(model, out_dir / FILES["onnx_float"])
-    export_onnx_int8(out_dir / FILES["onnx_float"], calib, out_dir / FILES["onnx_int8"])
+    if onnx_int8 == "tflite":
+        onnx_int8_from_tflite(out_dir / FILES["tflite_int8"], out_dir / FILES["onnx_int8"])
+    else:
+        export_onnx_int8(out_dir / FILES["onnx_float"], calib, out_dir / FILES["onnx_int8"])
     return q

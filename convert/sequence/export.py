@@ -1,7 +1,7 @@
 """Trained weights -> float/int8 TFLite and float/int8 ONNX, calibrated on training lines only.
 
-Reuses convert.quantize (int8-in/int8-out TFLite with a representative dataset; static QDQ ONNX with
-uint8 activations and weights). The model ends in raw logits, not a softmax: the device takes the
+Reuses convert.quantize (int8-in/int8-out TFLite with a representative dataset; the int8 ONNX file is
+that TFLite file converted, or with --onnx-int8 calibrate static QDQ with uint8 activations and weights). The model ends in raw logits, not a softmax: the device takes the
 log-softmax in numpy, so very small probabilities keep their resolution for the CTC likelihood.
 """
 
@@ -38,9 +38,12 @@ def load_model(work: Path) -> object:
     return model
 
 
-def export(work: Path, n_calib: int, seed: int) -> None:
-    """Write the four model files into WORK/export (the card stage measures them and ships int8)."""
+def export(work: Path, n_calib: int, seed: int, onnx_int8: str = "tflite") -> None:
+    """Write the four model files into WORK/export (the card stage measures them and ships int8).
+
+    onnx_int8 "tflite" (the default since session 20): the int8 ONNX file is the int8 TFLite file
+    converted, so both runtimes read with one set of integers (convert.quantize.onnx_int8_from_tflite)."""
     model = load_model(work)
     files = work / "export"
-    q = export_all(model, calibration_inputs(work, n_calib, seed), files)
+    q = export_all(model, calibration_inputs(work, n_calib, seed), files, onnx_int8)
     print(f"exported to {files}: {q}")
