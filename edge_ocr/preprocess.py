@@ -51,8 +51,30 @@ def guess_dark_on_light(gray: np.ndarray) -> bool:
     return float(np.median(border)) >= float(gray.mean())
 
 
+def percentiles(img: np.ndarray, q_lo: float, q_hi: float) -> np.ndarray:
+    """`np.percentile(img, [q_lo, q_hi])` (method "linear"): the same float64 values, bit for bit
+    (tests/test_preprocess_fast.py), in a quarter of the time. np.percentile's general wrappers cost
+    ~135 us a call here, and a photo's read stretches ~50 character crops."""
+    f = img.ravel()
+    n = f.size
+    v = (n - 1) * (np.array([q_lo, q_hi], np.float64) / 100)  # numpy's virtual index for "linear"
+    prev = np.floor(v)
+    nxt = prev + 1
+    prev[v >= n - 1] = nxt[v >= n - 1] = n - 1
+    prev[v < 0] = nxt[v < 0] = 0
+    pi, ni = prev.astype(np.intp), nxt.astype(np.intp)
+    part = np.partition(f, np.unique(np.concatenate(([0, n - 1], pi, ni))))
+    a, b = part[pi], part[ni]
+    t = v - prev
+    d = b - a
+    out = a + d * t
+    upper = t >= 0.5  # numpy's lerp from the upper end there (numpy.lib._function_base_impl._lerp)
+    out[upper] = (b - d * (1 - t))[upper]
+    return out
+
+
 def _stretch(img: np.ndarray, spec: PreprocessSpec) -> np.ndarray:
-    lo, hi = np.percentile(img, [spec.low_pct, spec.high_pct])
+    lo, hi = percentiles(img, spec.low_pct, spec.high_pct)
     if hi - lo < 1e-3:
         return np.zeros_like(img, dtype=np.float32)
     return np.clip((img - lo) / (hi - lo), 0.0, 1.0).astype(np.float32)

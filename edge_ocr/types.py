@@ -86,6 +86,9 @@ class PlateRegion:
     # was refined to): the fused reader reads both and keeps the likelier by the sequence model; the contour
     # reader reads it only when the first cut's read fits no region pattern (fusion.choose_cut).
     alternate: PlateRegion | None = None
+    # Proposed under the detector's threshold because nothing in the frame reached it (FrameParams.rescue):
+    # its read is kept only when both readers agree on a plate that fits a region pattern (fusion.sure).
+    rescued: bool = False
 
 
 @dataclass(frozen=True)

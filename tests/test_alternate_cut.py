@@ -1,5 +1,6 @@
 """A plate region cut two ways (PlateRegion.alternate): which read is kept, and that the contour reader reads
-the second cut only when the first read fits no region pattern, the fused reader always (fusion.choose_cut)."""
+the second cut only when the first read fits no region pattern, the fused reader only when the first read
+is not sure (second_cut "unsure", the default since session 20) or always (fusion.choose_cut)."""
 
 from __future__ import annotations
 
@@ -54,8 +55,8 @@ class _TwoCuts:
         return PlateRegion(box, corners, crop, 0.9, (), alt)
 
 
-def _reader(plate_model_dir: Path, detector: object, reader_name: str = "contour") -> Reader:
-    reader = Reader(plate_model_dir, region="br", reader=reader_name, detector="lines")
+def _reader(plate_model_dir: Path, detector: object, reader_name: str = "contour", second_cut: str = "unsure") -> Reader:
+    reader = Reader(plate_model_dir, region="br", reader=reader_name, detector="lines", second_cut=second_cut)
     reader._detector = detector  # type: ignore[assignment]
     return reader
 
@@ -70,13 +71,16 @@ def test_the_reader_keeps_the_whole_cut_when_the_row_lost_characters(plate_model
     assert reads and reads[0].plate == "ABC1234" and reads[0].matches_pattern
 
 
-@pytest.mark.parametrize(("reader_name", "reads_of_the_plate"), [("contour", 1), ("fused", 2)])
-def test_the_contour_reader_skips_the_second_cut_when_the_first_fits_a_pattern_the_fused_reads_both(
-    plate_model_dir: Path, monkeypatch: pytest.MonkeyPatch, reader_name: str, reads_of_the_plate: int
+@pytest.mark.parametrize(
+    ("reader_name", "second_cut", "reads_of_the_plate"),
+    [("contour", "unsure", 1), ("fused", "unsure", 1), ("fused", "always", 2)],
+)
+def test_the_second_cut_is_read_only_when_the_first_read_is_unsure_unless_always(
+    plate_model_dir: Path, monkeypatch: pytest.MonkeyPatch, reader_name: str, second_cut: str, reads_of_the_plate: int
 ) -> None:
     scene = render_scene(["ABC1234"], np.random.default_rng(3), style="br")
     whole = _TwoCuts(scene.image.shape[:2], scene.plates[0].corners, 0.0)  # both cuts the whole plate
-    reader = _reader(plate_model_dir, whole, reader_name)
+    reader = _reader(plate_model_dir, whole, reader_name, second_cut=second_cut)
     calls: list[int] = []
     real = reader._read_scored
 

@@ -168,3 +168,24 @@ def test_choose_cut_without_frames_or_sequence_model_falls_back_to_the_pattern_r
     # fused, but one cut has no frames (no characters to frame): better_of decides
     assert choose_cut((breaks, _frames_of("ABC12345", 6.0)), second, True) is fits
     assert choose_cut((None, None), lambda: (breaks, None), True) is breaks
+
+
+def test_choose_cut_skips_the_box_only_when_the_row_read_is_sure() -> None:
+    calls: list[int] = []
+    longer = _read("JMG9117")
+
+    def second() -> tuple[PlateRead, np.ndarray]:
+        calls.append(1)
+        return longer, _frames_of("JMG9117", 6.0)
+
+    row = _read("G9117")  # fits the pattern, and the sequence model's best path on the row is the same plate
+    assert choose_cut((row, _frames_of("G9117", 6.0)), second, True, skip_sure=True) is row and not calls
+    # without skip_sure (second_cut "always") the box is read anyway, and the CTC sum then decides
+    assert choose_cut((row, _frames_of("G9117", 6.0)), second, True) is row and len(calls) == 1
+    # unsure: the best path disagrees, or the read fits no pattern, or there are no frames
+    assert choose_cut((row, _frames_of("JMG9117", 6.0)), second, True, skip_sure=True) is longer
+    assert choose_cut((_read("G9117", False), _frames_of("G9117", 1.0)), second, True, skip_sure=True) is longer
+    assert choose_cut((row, None), second, True, skip_sure=True) is longer
+    assert len(calls) == 4
+    with pytest.raises(ConfigError, match="second_cut"):
+        make_stage(SEQ, "tflite", "int8", 1, FusionParams(second_cut="sometimes"))

@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         photos = photo_set(a.data, a.half)[::step]
     negs = negatives(a.data, a.half)[::step]
-    rule = (
+    rule: dict[str, Any] = (
         dict(zip(("weight", "absent", "keep"), (float(v) for v in a.rule.split(",")), strict=True))
         if a.rule
         else {}

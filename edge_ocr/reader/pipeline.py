@@ -22,7 +22,8 @@ from edge_ocr.preprocess import to_gray
 from edge_ocr.reader.assemble import PlateAssembler
 from edge_ocr.reader.classify import CharClassifier
 from edge_ocr.reader.detect import PlateDetector, TwoStepDetector, make_detector, resolve
-from edge_ocr.reader.fusion import FusionParams, Scored, SequenceStage, choose_cut, make_stage
+from edge_ocr.reader.detect.refine import CnnLineDetector
+from edge_ocr.reader.fusion import FusionParams, Scored, SequenceStage, choose_cut, make_stage, sure
 from edge_ocr.reader.line import FillParams, LineParams, LineReader, StageClock
 from edge_ocr.reader.rank import RankParams, rank_reads
 from edge_ocr.reader.view import LineView, colour_of, rectified, to_frame, upscale, wide_view, widen_region
@@ -42,6 +43,9 @@ class FrameParams:
     nms_iou: float = 0.3
     widen: float = 2.5  # a read one character short is read again this many glyph heights wider each side
     gap_context: float = 1.0  # glyph heights of frame beyond each end of a detector crop for gap filling
+    # > 0: a frame where the learned detector finds nothing at its threshold reads its best box down to
+    # this score, kept only if sure (PlateRegion.rescued); read_frame only, not the daemon's propose/refine
+    rescue: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -216,8 +220,11 @@ class Reader:
         for r in regions:
             first = read_cut(r)
             read = first[0]
-            if (alt := r.alternate) is not None:  # the same plate cut another way (a learned box itself)
-                read = choose_cut(first, lambda: read_cut(alt), self.sequence is not None)
+            if r.rescued and not sure(first):
+                read = None
+            elif (alt := r.alternate) is not None:  # the same plate cut another way (a learned box itself)
+                skip = self.sequence is not None and self.sequence.params.second_cut == "unsure"
+                read = choose_cut(first, lambda: read_cut(alt), self.sequence is not None, skip)
             if read is not None and self._part_of_row(read):
                 wide = widen_region(gray, r, self.frame.widen)
                 view = LineView(wide.crop, 0, rectified(colour, wide.corners))
@@ -239,7 +246,10 @@ class Reader:
         n = self.frame.max_regions
         if detect_image is None:
             # The grey frame is already made; only a detector that reads colour gets the frame itself.
-            return det.detect(image if getattr(det, "colour", False) else gray)[:n]
+            src = image if getattr(det, "colour", False) else gray
+            if self.frame.rescue > 0 and isinstance(det, CnnLineDetector):
+                return det.detect_rescue(src, self.frame.rescue)[:n]
+            return det.detect(src)[:n]
         small_shape = detect_image.shape[:2]
         return [upscale(r, gray, small_shape) for r in det.detect(detect_image)[:n]]
 

@@ -207,6 +207,19 @@ class CnnDetector:
         boxes = nms(decode(out, self.stride, self.size, t, p.candidates, self.box), p.nms_iou, p.max_proposals)
         return to_frame(boxes, scale, (int(image.shape[0]), int(image.shape[1])))
 
+    def propose_or_rescue(self, image: np.ndarray, rescue: float) -> tuple[list[Proposal], bool]:
+        """`propose(image)` from one network pass; where it is empty, the best box scoring at least
+        `rescue` (a list of at most one) and True."""
+        p = self.params
+        out, scale = self.raw(image)
+        hw = (int(image.shape[0]), int(image.shape[1]))
+        boxes = nms(decode(out, self.stride, self.size, p.threshold, p.candidates, self.box), p.nms_iou, p.max_proposals)
+        if len(boxes) or rescue >= p.threshold:
+            return to_frame(boxes, scale, hw), False
+        low = nms(decode(out, self.stride, self.size, rescue, p.candidates, self.box), p.nms_iou, 1)
+        found = to_frame(low, scale, hw)
+        return found, bool(found)
+
     def detect(self, gray: np.ndarray) -> list[PlateRegion]:
         """PlateDetector protocol: regions with an axis-aligned crop (BGR or grey, as given), best first."""
         regions = []

@@ -112,6 +112,9 @@ class LineColours:
         self.gray = cv2.cvtColor(bgr[:, :, :3], cv2.COLOR_BGR2GRAY)
         self.lab = _lab(bgr)
         self.shift = shift  # columns to add to crop boxes to land in this view
+        # (box in this view, polarity) -> `_inks` entry: a line's hypotheses share most of their boxes,
+        # and the views made by `at` share this dict (their boxes are keyed after the shift)
+        self._ink_cache: dict[tuple[int, int, int, int, bool], tuple[np.ndarray, np.ndarray] | None] = {}
 
     def at(self, shift: int) -> LineColours:
         """The same view for boxes `shift` columns to its left (the colour conversions are shared)."""
@@ -127,11 +130,15 @@ class LineColours:
         """Median Lab colour of the ink and of the background in each box (`_split`)."""
         out: list[tuple[np.ndarray, np.ndarray] | None] = []
         for cb in boxes:
-            sp = _split(self.lab, self.gray, cb.box.offset(self.shift, 0), cb.dark_on_light)
-            ok = sp is not None and len(sp[0]) and len(sp[1])
-            out.append(
-                (np.median(sp[0], axis=0), np.median(sp[1], axis=0)) if sp is not None and ok else None
-            )
+            b = cb.box.offset(self.shift, 0)
+            key = (b.x, b.y, b.w, b.h, cb.dark_on_light)
+            if key not in self._ink_cache:
+                sp = _split(self.lab, self.gray, b, cb.dark_on_light)
+                ok = sp is not None and len(sp[0]) and len(sp[1])
+                self._ink_cache[key] = (
+                    (np.median(sp[0], axis=0), np.median(sp[1], axis=0)) if sp is not None and ok else None
+                )
+            out.append(self._ink_cache[key])
         return out
 
     def measure(self, boxes: Sequence[CharBox]) -> list[tuple[float, float]]:
