@@ -4,6 +4,8 @@ the TFLite file computes: one quantized network for both runtimes, not two separ
 from __future__ import annotations
 
 import json
+import os
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -74,3 +76,22 @@ def test_conversion_of_a_small_model_matches_and_refuses_float(tmp_path: Path) -
     assert np.abs(a).max() > 0  # a real network, not zeros on both sides
     with pytest.raises(ValueError, match="not int8"):
         onnx_int8_from_tflite(tmp_path / FILES["tflite_float"], tmp_path / "float.onnx")
+
+
+DATA = Path(os.environ.get("EDGE_OCR_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+
+
+@pytest.mark.skipif(not (DATA / "plates").is_dir(), reason="../shared/data absent")
+def test_reonnx_refuses_a_set_that_is_not_the_cards(tmp_path: Path) -> None:
+    """`python -m convert.sequence onnx` rewrites nothing when the TFLite file does not read the held-out set
+    as its card says (here: a dozen lines per source and no renders, not the card's 1,323)."""
+    pytest.importorskip("tf2onnx")
+    from convert.sequence.reonnx import CardMismatch, reonnx
+
+    out = tmp_path / "plate-seq"
+    shutil.copytree(MODELS / "plate-seq", out)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    with pytest.raises(CardMismatch, match="not the card's set"):
+        reonnx(out, tmp_path / "work", DATA, quick=True)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert (tmp_path / "work" / "export" / "model_int8.onnx").is_file()  # converted, measured, not shipped

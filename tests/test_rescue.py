@@ -25,15 +25,14 @@ def test_propose_or_rescue_is_propose_until_nothing_passes() -> None:
     scene = random_scene(np.random.default_rng(1), style="us")
     props = det.propose(scene.image)
     assert props
-    same, rescued = det.propose_or_rescue(scene.image, 0.05)
-    assert not rescued and same == props
+    assert det.propose_or_rescue(scene.image, 0.05) == (props, [])
     # the card's threshold above every score: nothing passes, and the best box comes back alone, rescued
     det.params = replace(det.params, threshold=1.01)
     assert det.propose(scene.image) == []
-    low, rescued = det.propose_or_rescue(scene.image, 0.05)
-    assert rescued and len(low) == 1 and low[0] == props[0]
+    none, low = det.propose_or_rescue(scene.image, 0.05)
+    assert none == [] and low == props[:1]
     # a rescue threshold above the best score finds nothing either
-    assert det.propose_or_rescue(scene.image, props[0].score + 0.01) == ([], False)
+    assert det.propose_or_rescue(scene.image, props[0].score + 0.01) == ([], [])
     regions = CnnLineDetector(det).detect_rescue(scene.image, 0.05)
     assert len(regions) == 1 and regions[0].rescued and regions[0].alternate is None
 

@@ -43,9 +43,9 @@ class FrameParams:
     nms_iou: float = 0.3
     widen: float = 2.5  # a read one character short is read again this many glyph heights wider each side
     gap_context: float = 1.0  # glyph heights of frame beyond each end of a detector crop for gap filling
-    # > 0: a frame where the learned detector finds nothing at its threshold reads its best box down to
-    # this score, kept only if sure (PlateRegion.rescued); read_frame only, not the daemon's propose/refine
-    rescue: float = 0.0
+    # a frame with no learned box at its threshold reads its best box down to this score, kept only if sure
+    # (PlateRegion.rescued; read_frame only, not the daemon's propose/refine: see CnnDetector.propose_or_rescue)
+    rescue: float = 0.15
 
 
 @dataclass(frozen=True)
@@ -216,7 +216,7 @@ class Reader:
         def read_cut(cut: PlateRegion) -> Scored:
             return self._read_scored(cut.crop, cut, wide_view(gray, colour, cut, self.frame.gap_context), True, gated)
 
-        reads = []
+        reads: list[PlateRead] = []
         for r in regions:
             first = read_cut(r)
             read = first[0]

@@ -58,11 +58,11 @@ class CnnLineDetector:
 
     def detect_rescue(self, image: np.ndarray, rescue: float) -> list[PlateRegion]:
         """`detect`, or where it finds nothing, the best box down to score `rescue`, refined to its row
-        (no second cut) and marked `rescued`; one network pass either way."""
+        (no second cut) and marked `rescued`. One network pass."""
         gray = to_gray(np.asarray(image))
-        found, rescued = self.cnn.propose_or_rescue(image, rescue)
-        regions = [self.refine(gray, p) for p in found]
-        return [replace(r, alternate=None, rescued=True) for r in regions] if rescued else regions
+        found, low = self.cnn.propose_or_rescue(image, rescue)
+        rescued = [replace(self.refine(gray, p), alternate=None, rescued=True) for p in low]
+        return [self.refine(gray, p) for p in found] + rescued
 
     def propose(self, image: np.ndarray) -> list[Proposal]:
         """The CNN's boxes alone (the network pass), best first: `detect` without refinement."""
