@@ -53,6 +53,14 @@ def build_read_parser(p: argparse.ArgumentParser) -> None:
         "contour (character CNN alone), sequence (CTC model alone); auto: fused when models/plate-seq is installed",
     )
     p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a reader parameter (repeatable), e.g. --set rescue=0 --set second_cut=always: the reading before "
+        "session 20 (edge_ocr/reader/overrides.py lists the names)",
+    )
+    p.add_argument(
         "--mode",
         default="plate",
         choices=("plate", "text"),
@@ -102,6 +110,7 @@ def cmd_read(args: argparse.Namespace) -> int:
         from edge_ocr.text.cli import text_read_one
 
         return read_all(args.inputs, args.annotate, text_read_one(args))
+    from edge_ocr.reader.overrides import parse_sets
     from edge_ocr.reader.pipeline import Reader
 
     reader = Reader(
@@ -112,6 +121,7 @@ def cmd_read(args: argparse.Namespace) -> int:
         threads=args.threads,
         detector=args.detector,
         reader=args.reader,
+        **parse_sets(args.set),
     )
     return read_all(
         args.inputs, args.annotate, lambda path, outdir: _read_one(reader, path, args.crop, outdir)

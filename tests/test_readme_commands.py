@@ -93,6 +93,20 @@ def test_read_crop(inputs: dict[str, Path]) -> None:
     assert p["plate"] == PLATE and len(p["chars"]) == len(PLATE) and p["box"][0] == 0
 
 
+def test_read_with_reader_parameters_set(inputs: dict[str, Path]) -> None:
+    r = edge_ocr("read", str(inputs["photo"]), "--set", "rescue=0", "--set", "second_cut=always")
+    assert r.returncode == 0, r.stderr
+    (row,) = json_lines(r.stdout)
+    assert row["plates"][0]["plate"] == PLATE
+    # the parameter reaches the reader: a plate must now have 9 characters, and this one has 7
+    r = edge_ocr("read", str(inputs["photo"]), "--set", "min_length=9")
+    assert r.returncode == 0, r.stderr
+    (row,) = json_lines(r.stdout)
+    assert row["plates"] == []
+    bad = edge_ocr("read", str(inputs["photo"]), "--set", "rescue=often")
+    assert bad.returncode == 2 and "--set rescue='often': expected float" in bad.stderr and not bad.stdout
+
+
 def test_read_text_mode_prints_the_text(tmp_path: Path) -> None:
     page = make_pages("printed", 1, seed=11, fonts=committed_fonts()[:1])[0]
     f = tmp_path / "page.png"
@@ -161,6 +175,14 @@ def test_bench_e2e_on_a_tiny_folder(inputs: dict[str, Path], tmp_path: Path) -> 
     run = json.loads(js.read_text())["runs"][0]
     assert run["metrics"]["plates"] == 1 and run["metrics"]["exact"] == 1.0
     assert "100.0" in r.stdout
+    # --set reaches the bench's reader and is recorded: with 9-character plates only, nothing is read
+    out9 = tmp_path / "e2e-9"
+    r = edge_ocr("bench", "e2e", str(inputs["frames"]), "--out", str(out9), "--warmup", "0", "--no-progress",
+                 "--set", "min_length=9")  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(next(out9.glob("*.json")).read_text())
+    assert doc["settings"]["reader_overrides"] == {"min_length": 9}
+    assert doc["runs"][0]["metrics"]["exact"] == 0.0
 
 
 def test_info() -> None:

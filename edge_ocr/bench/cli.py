@@ -79,6 +79,13 @@ def _data_options(p: argparse.ArgumentParser) -> None:
         help="crops/e2e: comma list of plate text readers: fused, contour, sequence, auto "
         "(default auto: fused when models/plate-seq is installed); one run each",
     )
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="crops/e2e: a reader parameter (repeatable), as for `edge-ocr read --set`",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
 
 
@@ -97,6 +104,9 @@ def _resolve(args: argparse.Namespace) -> None:
             raise ConfigError(f"--reader: unknown {r!r} (choose from auto, fused, contour, sequence)")
     if args.threads < 1 or args.repeat < 1 or args.warmup < 0 or (args.limit is not None and args.limit < 1):
         raise ConfigError("--threads and --repeat must be >= 1, --warmup >= 0, --limit >= 1")
+    from edge_ocr.reader.overrides import parse_sets
+
+    args.overrides = parse_sets(args.set)  # checked before any model loads
     args.model = args.model or default_model_dir()
     args.out = args.out or Path("runs") / f"bench-{args.kind}"
 

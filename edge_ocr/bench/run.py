@@ -47,6 +47,7 @@ def base_doc(kind: str, args: argparse.Namespace, model_sha: dict[str, str]) -> 
             "backends": args.backends,
             "formats": args.formats,
             "region": getattr(args, "region", None),
+            "reader_overrides": getattr(args, "overrides", {}),  # --set NAME=VALUE
         },
         "model": {"dir": str(args.model), "sha256": model_sha},
     }

@@ -111,6 +111,7 @@ def open_reader(args: argparse.Namespace, backend: str, fmt: str) -> tuple[Plate
         args.threads,
         detector=getattr(args, "detector", "auto"),
         reader=getattr(args, "reader", "auto"),
+        **getattr(args, "overrides", {}),
     ), sha
 
 
