@@ -95,16 +95,22 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--set", dest="photos", default="composites", choices=("composites", "swap"),
                    help="composites: held-out crops on plate-free frames of the half; swap: held-out scene photos "
                         "with their plate covered by a held-out us-nyc crop (swap_photos.py; --half picks negatives)")
+    p.add_argument("--seeds", type=int, default=2, help="swap: crops per photo (about 84 photos a seed)")
+    p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                   help="a reader parameter, as `edge-ocr read --set` (e.g. --param second_cut=always)")
     p.add_argument("--json", type=Path, default=None)
     a = p.parse_args(argv)
     from edge_ocr import Reader
+    from edge_ocr.reader.overrides import parse_sets
+
+    overrides = parse_sets(a.param)
     from edge_ocr.reader.fusion import FusionParams
 
     step = max(1, a.every)
     if a.photos == "swap":
         from edge_ocr.bench import swap_photos
 
-        photos = swap_photos.photo_set(a.data)[::step]
+        photos = swap_photos.photo_set(a.data, seeds=a.seeds)[::step]
     else:
         photos = photo_set(a.data, a.half)[::step]
     negs = negatives(a.data, a.half)[::step]
@@ -113,18 +119,20 @@ def main(argv: list[str] | None = None) -> int:
         if a.rule
         else {}
     )
-    res: dict[str, Any] = {"half": a.half, "every": step, "detector": a.detector, "set": a.photos}
+    res: dict[str, Any] = {"half": a.half, "every": step, "detector": a.detector, "set": a.photos, "param": overrides,
+                           "seeds": a.seeds}
     if a.json and a.json.is_file():  # a reader already measured on the same frames is kept
         old = json.loads(a.json.read_text())
         kept = old.get("half") == a.half and old.get("every") == step and old.get("detector", "auto") == a.detector \
-            and old.get("set", "composites") == a.photos
+            and old.get("set", "composites") == a.photos and old.get("param", {}) == overrides \
+            and old.get("seeds", 2) == a.seeds
         res.update({k: v for k, v in old.items() if kept})
     res["rule"] = rule
     same = _same_length(a)
     for name in a.readers.split(","):
         params = FusionParams(reader=name, frame_same_length=same, **(rule if name == "fused" else {}))
         key = name + (f"-{'same' if same else 'any'}-length" if name == "fused" and same is not None else "")
-        res[key] = measure(Reader(detector=a.detector, fusion=params), photos, negs)
+        res[key] = measure(Reader(detector=a.detector, fusion=params, **overrides), photos, negs)
         print(key, json.dumps(res[key]), flush=True)
         if a.json:
             a.json.write_text(json.dumps(res, indent=1))
