@@ -71,18 +71,35 @@ def ms_per_crop(reader: SequenceReader, samples: list[LineSample], n: int = 200)
     return float(np.median(ts))
 
 
-def measure(files_dir: Path, test: list[LineSample]) -> dict[str, Any]:
-    write_stub(files_dir, tuple(FILES))
+def measure(files_dir: Path, test: list[LineSample], keys: tuple[str, ...] = tuple(FILES)) -> dict[str, Any]:
+    """Held-out figures of the files `keys` in files_dir; the int8 drop where both formats were measured."""
+    write_stub(files_dir, keys)
     res: dict[str, Any] = {}
-    for key in FILES:
+    for key in keys:
         backend, fmt = key.split("_")
         reader = SequenceReader(files_dir, backend, fmt)
         res[key] = accuracy(read_all(reader, test), test)
         res[key]["ms_per_crop_median"] = ms_per_crop(reader, test)
-    res["int8_drop_pp"] = {
-        b: 100 * (res[f"{b}_float"]["all"] - res[f"{b}_int8"]["all"]) for b in ("tflite", "onnx")
-    }
+    both = [b for b in ("tflite", "onnx") if f"{b}_float" in res and f"{b}_int8" in res]
+    if both:
+        res["int8_drop_pp"] = {b: 100 * (res[f"{b}_float"]["all"] - res[f"{b}_int8"]["all"]) for b in both}
     return res
+
+
+def heldout_set(data_dir: Path, work: Path, framing: str, quick: bool = False) -> list[LineSample]:
+    """The card's held-out lines: the real sources' test split and WORK's synth-heldout renders."""
+    return heldout_lines(load_real(data_dir, limit=12 if quick else 0), synth_heldout(work), framing)
+
+
+def heldout_lines(real: list[LineSample], held: list[LineSample], framing: str) -> list[LineSample]:
+    """The test split of `real` plus `held`, framed by the contour reader's characters for a "chars"
+    model (the device path, whatever it found)."""
+    test = [s for s in real if split_of(s.text) == "test"] + held
+    if framing == "chars":
+        from convert.sequence.framing import frame_samples
+
+        test = frame_samples(test, heldout=True)
+    return test
 
 
 def counts(samples: list[LineSample], lines_n: dict[str, Any]) -> dict[str, dict[str, int]]:
@@ -171,12 +188,8 @@ def write(work: Path, out: Path, data_dir: Path, quick: bool, argv: list[str], v
     files_dir = work / "export"
     real = load_real(data_dir, limit=12 if quick else 0)
     held = synth_heldout(work)
-    test = [s for s in real if split_of(s.text) == "test"] + held
     framing = (work / "framing.txt").read_text().strip() if (work / "framing.txt").exists() else "crop"
-    if framing == "chars":  # the device path: framed by the contour reader's characters, whatever it found
-        from convert.sequence.framing import frame_samples
-
-        test = frame_samples(test, heldout=True)
+    test = heldout_lines(real, held, framing)
     metrics: dict[str, Any] = {
         "heldout": measure(files_dir, test),
         "split": f"sha1('plate-seq:' + plate) < {HELDOUT} -> test",

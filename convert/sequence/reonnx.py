@@ -22,36 +22,11 @@ from pathlib import Path
 from typing import Any
 
 from convert.quantize import FILES, onnx_int8_from_tflite
-from convert.sequence.card import accuracy, file_entry, ms_per_crop, read_all, synth_heldout, write_stub
-from convert.sequence.data import load_real, split_of
+from convert.sequence.card import file_entry, heldout_set, measure
 
 
 class CardMismatch(RuntimeError):
     """The held-out set measured here is not the one the card was measured on."""
-
-
-def heldout_set(data_dir: Path, work: Path, framing: str, quick: bool = False) -> list[Any]:
-    real = load_real(data_dir, limit=12 if quick else 0)
-    test = [s for s in real if split_of(s.text) == "test"] + synth_heldout(work)
-    if framing == "chars":
-        from convert.sequence.framing import frame_samples
-
-        test = frame_samples(test, heldout=True)
-    return test
-
-
-def measure_files(folder: Path, test: list[Any]) -> dict[str, Any]:
-    """Held-out figures of the int8 TFLite and int8 ONNX files in `folder` (card.py's measure, int8 only)."""
-    from edge_ocr.reader.sequence import SequenceReader
-
-    write_stub(folder, ("tflite_int8", "onnx_int8"))
-    res: dict[str, Any] = {}
-    for key in ("tflite_int8", "onnx_int8"):
-        backend, fmt = key.split("_")
-        reader = SequenceReader(folder, backend, fmt)
-        res[key] = accuracy(read_all(reader, test), test)
-        res[key]["ms_per_crop_median"] = ms_per_crop(reader, test)
-    return res
 
 
 def reonnx(
@@ -66,7 +41,7 @@ def reonnx(
     shutil.copyfile(out / FILES["tflite_int8"], files / FILES["tflite_int8"])
     onnx_int8_from_tflite(files / FILES["tflite_int8"], files / FILES["onnx_int8"])
     test = heldout_set(data_dir, work, card["input"].get("framing", "crop"), quick)
-    got = measure_files(files, test)
+    got = measure(files, test, ("tflite_int8", "onnx_int8"))
     h = card["metrics"]["heldout"]
     before = h["tflite_int8"]["all"]
     if (

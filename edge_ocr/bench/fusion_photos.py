@@ -101,10 +101,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", type=Path, default=None)
     a = p.parse_args(argv)
     from edge_ocr import Reader
+    from edge_ocr.reader.fusion import FusionParams
     from edge_ocr.reader.overrides import parse_sets
 
     overrides = parse_sets(a.param)
-    from edge_ocr.reader.fusion import FusionParams
 
     step = max(1, a.every)
     if a.photos == "swap":

@@ -212,6 +212,7 @@ class Reader:
     ) -> list[PlateRead]:
         colour = colour_of(image)
         gated = isinstance(self._the_detector(), TwoStepDetector)  # see FusionParams.frame_same_length
+        fused, skip_sure = self.sequence is not None, self.sequence is not None and self.sequence.params.second_cut == "unsure"
 
         def read_cut(cut: PlateRegion) -> Scored:
             return self._read_scored(cut.crop, cut, wide_view(gray, colour, cut, self.frame.gap_context), True, gated)
@@ -223,8 +224,7 @@ class Reader:
             if r.rescued and not sure(first):
                 read = None
             elif (alt := r.alternate) is not None:  # the same plate cut another way (a learned box itself)
-                skip = self.sequence is not None and self.sequence.params.second_cut == "unsure"
-                read = choose_cut(first, lambda: read_cut(alt), self.sequence is not None, skip)
+                read = choose_cut(first, lambda: read_cut(alt), fused, skip_sure)
             if read is not None and self._part_of_row(read):
                 wide = widen_region(gray, r, self.frame.widen)
                 view = LineView(wide.crop, 0, rectified(colour, wide.corners))

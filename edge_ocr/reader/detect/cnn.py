@@ -201,10 +201,14 @@ class CnnDetector:
 
     def propose(self, image: np.ndarray, threshold: float | None = None) -> list[Proposal]:
         """Plate boxes in frame pixels with score >= threshold (card's by default), best first."""
-        p = self.params
         out, scale = self.raw(image)
-        t = p.threshold if threshold is None else threshold
-        boxes = nms(decode(out, self.stride, self.size, t, p.candidates, self.box), p.nms_iou, p.max_proposals)
+        t = self.params.threshold if threshold is None else threshold
+        return self._proposals(out, scale, image, t, self.params.max_proposals)
+
+    def _proposals(self, out: np.ndarray, scale: float, image: np.ndarray, threshold: float, keep: int) -> list[Proposal]:
+        """The network output's boxes scoring >= threshold, after NMS (at most `keep`), in frame pixels."""
+        p = self.params
+        boxes = nms(decode(out, self.stride, self.size, threshold, p.candidates, self.box), p.nms_iou, keep)
         return to_frame(boxes, scale, (int(image.shape[0]), int(image.shape[1])))
 
     def propose_or_rescue(self, image: np.ndarray, rescue: float) -> tuple[list[Proposal], list[Proposal]]:
@@ -218,12 +222,10 @@ class CnnDetector:
         0.15-0.425, so an idle camera would read one every frame, and a vehicle stays in view for many."""
         p = self.params
         out, scale = self.raw(image)
-        hw = (int(image.shape[0]), int(image.shape[1]))
-        boxes = nms(decode(out, self.stride, self.size, p.threshold, p.candidates, self.box), p.nms_iou, p.max_proposals)
-        if len(boxes) or rescue >= p.threshold:
-            return to_frame(boxes, scale, hw), []
-        low = nms(decode(out, self.stride, self.size, rescue, p.candidates, self.box), p.nms_iou, 1)
-        return [], to_frame(low, scale, hw)
+        found = self._proposals(out, scale, image, p.threshold, p.max_proposals)
+        if found or rescue >= p.threshold:
+            return found, []
+        return [], self._proposals(out, scale, image, rescue, 1)
 
     def detect(self, gray: np.ndarray) -> list[PlateRegion]:
         """PlateDetector protocol: regions with an axis-aligned crop (BGR or grey, as given), best first."""
