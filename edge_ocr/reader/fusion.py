@@ -13,7 +13,7 @@ held-out split of us-nyc-crops (never on bench/) and come from the model's card.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,8 +23,8 @@ from edge_ocr.backends import file_key
 from edge_ocr.errors import ConfigError
 from edge_ocr.reader.line import LineRead, Ranked
 from edge_ocr.reader.rank import better_of
-from edge_ocr.reader.sequence import SequenceReader, ctc_log_likelihoods, fuse, greedy_decode
-from edge_ocr.types import PlateCandidate, PlateRead
+from edge_ocr.reader.sequence import SequenceRead, SequenceReader, ctc_log_likelihoods, fuse, greedy_decode
+from edge_ocr.types import Box, CharPrediction, PlateCandidate, PlateRead
 
 READERS = ("auto", "fused", "contour", "sequence")
 SECOND_CUT = ("always", "unsure")
@@ -96,6 +96,28 @@ class SequenceStage:
         self.absent = float(params.absent if params.absent is not None else fusion.get("absent", np.log(0.3)))
         self.keep = float(params.keep if params.keep is not None else fusion.get("keep", 0.0))
         self.params = params
+        self._last: tuple[np.ndarray, tuple[Box, ...], SequenceRead] | None = None
+
+    def read_line(self, crop: np.ndarray, chars: Sequence[CharPrediction]) -> SequenceRead:
+        """The model's read of `chars` in `crop`; the last one is kept, so `settles` and then `apply` on
+        the same line cost one model call."""
+        boxes = tuple(c.box for c in chars)
+        if self._last is not None and self._last[0] is crop and self._last[1] == boxes:
+            return self._last[2]
+        seq = self.model.read_line(crop, chars)  # framed as the model's card asks (seqframe.py)
+        self._last = (crop, boxes, seq)
+        return seq
+
+    def settler(self, crop: np.ndarray) -> Callable[[LineRead], bool] | None:
+        """`settles` on `crop` for LineReader.read; None where the sequence model does not fuse."""
+        return None if self.params.reader == "sequence" else (lambda line: self.settles(crop, line))
+
+    def settles(self, crop: np.ndarray, line: LineRead) -> bool:
+        """The line's first plate fits a region pattern and the model's own best path on it is that plate
+        (FillParams.fill_when "unsure": such a line is not searched again for missing characters)."""
+        if not line.ranked or not line.ranked[0][0].matches_pattern:
+            return False
+        return self.read_line(crop, line.chars).text == line.ranked[0][0].plate
 
     def apply(self, crop: np.ndarray, line: LineRead, detected: bool = False, gated: bool = False) -> LineRead:
         """The line with its candidates re-ranked (fused) or replaced by the model's reading (sequence).
@@ -109,7 +131,7 @@ class SequenceStage:
         """`apply`, and the sequence model's log-probabilities over its frame of the crop (None: not read)."""
         if not line.ranked or (detected and self.params.reader == "auto" and not AUTO_FRAMES):
             return line, None
-        seq = self.model.read_line(crop, line.chars)  # framed as the model's card asks (seqframe.py)
+        seq = self.read_line(crop, line.chars)
         region = line.ranked[0][1]
         if self.params.reader == "sequence":
             if not seq.text:

@@ -264,7 +264,8 @@ class Reader:
         self, crop: np.ndarray, region: PlateRegion, view: LineView | None, detected: bool, gated: bool = False
     ) -> Scored:
         """`_read`, and the sequence model's frames of the crop (None without the sequence stage)."""
-        line = self.line.read(crop, region.char_boxes, view, detected, self.timer)
+        settled = self.sequence.settler(crop) if self.sequence is not None else None
+        line = self.line.read(crop, region.char_boxes, view, detected, self.timer, settled)
         if line is None:
             return None, None
         logp = None
