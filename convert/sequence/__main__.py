@@ -48,6 +48,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument("--reframe", type=float, default=0.0, help="share of real crops reframed (lines.reframe)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=1, help="TensorFlow threads for train and export")
     p.add_argument("--calib", type=int, default=1000, help="training lines used to calibrate int8")
     p.add_argument(
         "--onnx-int8",
@@ -65,12 +66,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return a
 
 
-def _threads() -> None:
-    """One thread everywhere: the workstation is shared and the device runs one thread too."""
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
+def _threads(n: int = 1) -> None:
+    """One thread everywhere by default: the workstation is shared and the device runs one thread too;
+    `--threads N` lets a training run have the whole machine."""
+    os.environ.setdefault("OMP_NUM_THREADS", str(n))
     import tensorflow as tf
 
-    tf.config.threading.set_intra_op_parallelism_threads(1)
+    tf.config.threading.set_intra_op_parallelism_threads(n)
     tf.config.threading.set_inter_op_parallelism_threads(1)
 
 
@@ -122,7 +124,7 @@ def stage_train(a: argparse.Namespace) -> None:
     from convert.sequence import lines
     from convert.sequence.train import TrainConfig, train
 
-    _threads()
+    _threads(a.threads)
     cfg = TrainConfig(
         a.minutes,
         a.max_steps,
