@@ -144,7 +144,7 @@ def stage_train(a: argparse.Namespace) -> None:
 def stage_export(a: argparse.Namespace) -> None:
     from convert.sequence.export import export
 
-    _threads()
+    _threads(a.threads)
     export(a.work, a.calib, a.seed, a.onnx_int8)
 
 

@@ -116,8 +116,8 @@ class SequenceStage:
         """The line's first plate fits a region pattern and the model's own best path on it is that plate
         (FillParams.fill_when "unsure": such a line is not searched again for missing characters)."""
         if not line.ranked or not line.ranked[0][0].matches_pattern:
-            return False
-        return self.read_line(crop, line.chars).text == line.ranked[0][0].plate
+            return False  # the pattern first: no model call for a line that cannot be settled
+        return agrees(line.ranked[0][0], self.read_line(crop, line.chars).text)
 
     def apply(self, crop: np.ndarray, line: LineRead, detected: bool = False, gated: bool = False) -> LineRead:
         """The line with its candidates re-ranked (fused) or replaced by the model's reading (sequence).
@@ -162,7 +162,13 @@ Scored = tuple[PlateRead | None, np.ndarray | None]  # a read and the sequence m
 def sure(first: Scored) -> bool:
     """The row cut's read fits a region pattern and the sequence model's best path on it is that plate."""
     read, logp = first
-    return read is not None and read.matches_pattern and logp is not None and greedy_decode(logp)[0] == read.plate
+    return read is not None and logp is not None and agrees(read, greedy_decode(logp)[0])
+
+
+def agrees(read: PlateRead | PlateCandidate, best_path: str) -> bool:
+    """A read both readers vouch for: it fits a region pattern and is the sequence model's own best path
+    (`sure` for a cut's read, `SequenceStage.settles` for a chosen line)."""
+    return read.matches_pattern and best_path == read.plate
 
 
 def choose_cut(

@@ -130,9 +130,11 @@ class LineReader:
         t = timer.lap("assemble", t)
         if best is None:
             return None
-        if settled is not None and self.fill.fill_when == "unsure" and settled(best):
-            timer.lap("sequence", t)
-            return best
+        if settled is not None and self.fill.fill_when == "unsure":
+            done = settled(best)  # a sequence model call (fusion reuses its read): timed as "sequence"
+            t = timer.lap("sequence", t)
+            if done:
+                return best
         best = self._fill_gaps(crop, best, view, detected, colours)
         timer.lap("classify", t)
         return best
