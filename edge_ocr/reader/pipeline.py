@@ -42,6 +42,7 @@ class FrameParams:
     max_regions: int = 12  # detector proposals read per frame: all the detector keeps (its max_proposals)
     nms_iou: float = 0.3
     widen: float = 2.5  # a read one character short is read again this many glyph heights wider each side
+    widen_upto: int = 3  # ... and so is one of min_length - 1 up to this many characters (3: one short only)
     gap_context: float = 1.0  # glyph heights of frame beyond each end of a detector crop for gap filling
     # a frame with no learned box at its threshold reads its best box down to this score, kept only if sure
     # (PlateRegion.rescued; read_frame only, not the daemon's propose/refine: see CnnDetector.propose_or_rescue)
@@ -126,7 +127,7 @@ class Reader:
         h, w = gray.shape[:2]
         corners: tuple[Point, Point, Point, Point] = ((0, 0), (w, 0), (w, h), (0, h))
         view = LineView(gray, 0, colour_of(image))
-        return self._read(gray, PlateRegion(Box(0, 0, w, h), corners, gray, 0.0, ()), view, detected=False)
+        return self._read_scored(gray, PlateRegion(Box(0, 0, w, h), corners, gray, 0.0, ()), view, detected=False)[0]
 
     def read_frame(self, image: np.ndarray, detect_image: np.ndarray | None = None) -> list[PlateRead]:
         """Detect plates in a frame, read the best proposals, keep plausible reads, best first.
@@ -228,7 +229,7 @@ class Reader:
             if read is not None and self._part_of_row(read):
                 wide = widen_region(gray, r, self.frame.widen)
                 view = LineView(wide.crop, 0, rectified(colour, wide.corners))
-                again = self._read(wide.crop, wide, view, True, gated)
+                again = self._read_scored(wide.crop, wide, view, True, gated)[0]
                 # Kept only when it extends the first read: both saw those characters alike.
                 if again is not None and len(again.plate) > len(read.plate) and read.plate in again.plate:
                     read = again
@@ -253,17 +254,11 @@ class Reader:
         small_shape = detect_image.shape[:2]
         return [upscale(r, gray, small_shape) for r in det.detect(detect_image)[:n]]
 
-    def _read(
-        self, crop: np.ndarray, region: PlateRegion, view: LineView | None, detected: bool, gated: bool = False
-    ) -> PlateRead | None:
-        """Read one rectified crop of `region`; on a detected plate, boxes go back to frame pixels.
-        `gated`: the region comes from a detector that proposes only what its score calls a plate."""
-        return self._read_scored(crop, region, view, detected, gated)[0]
-
     def _read_scored(
         self, crop: np.ndarray, region: PlateRegion, view: LineView | None, detected: bool, gated: bool = False
     ) -> Scored:
-        """`_read`, and the sequence model's frames of the crop (None without the sequence stage)."""
+        """Read one rectified crop of `region` (boxes in frame pixels when `detected`), and the sequence model's
+        frames of it (None without that stage). `gated`: the region's detector proposes only what it scores a plate."""
         settled = self.sequence.settler(crop) if self.sequence is not None else None
         line = self.line.read(crop, region.char_boxes, view, detected, self.timer, settled)
         if line is None:
@@ -284,7 +279,8 @@ class Reader:
         """A confident read one character short of a plate: the detector may have boxed part of the
         row (a picture or bolt between the groups splits it), so the rest is looked for beside it."""
         p = self.frame
-        return p.widen > 0 and len(read.plate) == p.min_length - 1 and read.confidence >= p.min_confidence
+        short = p.min_length - 1 <= len(read.plate) <= max(p.widen_upto, p.min_length - 1)
+        return p.widen > 0 and short and read.confidence >= p.min_confidence
 
     def _plausible(self, read: PlateRead) -> bool:
         p = self.frame
