@@ -162,7 +162,8 @@ Scored = tuple[PlateRead | None, np.ndarray | None]  # a read and the sequence m
 def sure(first: Scored) -> bool:
     """The row cut's read fits a region pattern and the sequence model's best path on it is that plate."""
     read, logp = first
-    return read is not None and logp is not None and agrees(read, greedy_decode(logp)[0])
+    # the pattern first, as in settles: no decoding for a read that cannot be sure
+    return read is not None and logp is not None and read.matches_pattern and agrees(read, greedy_decode(logp)[0])
 
 
 def agrees(read: PlateRead | PlateCandidate, best_path: str) -> bool:

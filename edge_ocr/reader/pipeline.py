@@ -276,8 +276,8 @@ class Reader:
                          tuple(chars)), logp
 
     def _part_of_row(self, read: PlateRead) -> bool:
-        """A confident read one character short of a plate: the detector may have boxed part of the
-        row (a picture or bolt between the groups splits it), so the rest is looked for beside it."""
+        """A confident read one character short of a plate (or up to `widen_upto` long): the detector may have
+        boxed part of the row (a picture or bolt between the groups splits it), so the rest is looked for beside it."""
         p = self.frame
         short = p.min_length - 1 <= len(read.plate) <= max(p.widen_upto, p.min_length - 1)
         return p.widen > 0 and short and read.confidence >= p.min_confidence
